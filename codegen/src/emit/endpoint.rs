@@ -1,0 +1,416 @@
+//! Per endpoint: the request struct, `impl Endpoint`, the response type; per group: `Api`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::types::{self, FieldOut, Gate, Role, Style};
+use super::{Ctx, doc, ident, paragraphs};
+use crate::ir::{
+    Auth, BodyKind, Credential, Endpoint, Field, FileLimitSpec, Group, Host, Limit, Method,
+    Response, Retry, Ty, WireFmt,
+};
+
+/// The request type's docs: summary, HTTP line, prose, errcodes, link.
+fn request_docs(ep: &Endpoint) -> String {
+    let http = format!("`{} {}`", ep.method.as_str(), ep.path);
+    let errors = if ep.errors.is_empty() {
+        String::new()
+    } else {
+        let items: Vec<String> = ep
+            .errors
+            .iter()
+            .map(|(c, n)| format!("- [`errcode::{n}`](crate::errcode::{n}) ({c})"))
+            .collect();
+        format!("Documented error codes:\n\n{}", items.join("\n"))
+    };
+    let link = ep
+        .doc_url
+        .as_ref()
+        .map(|u| format!("[Official documentation]({u})"))
+        .unwrap_or_default();
+    paragraphs([
+        ep.summary.as_str(),
+        http.as_str(),
+        ep.docs.as_str(),
+        errors.as_str(),
+        link.as_str(),
+    ])
+}
+
+fn upload_field(cx: &Ctx<'_>, f: &crate::ir::FileField) -> Field {
+    let _ = cx;
+    Field {
+        wire: f.wire.clone(),
+        rust: f.rust.clone(),
+        ty: Ty::Json, // placeholder type tag; the Rust type is set explicitly below
+        required: f.required,
+        flatten: false,
+        wire_fmt: WireFmt::Native,
+        docs: f.docs.clone(),
+        default: None,
+        deprecated: None,
+        deviation: None,
+        sensitive: false,
+    }
+}
+
+/// Everything one endpoint emits.
+pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
+    let rt = &cx.rt;
+    let json_body = ep.body == BodyKind::Json;
+    let file_fields: Vec<Field> = ep.files.iter().map(|f| upload_field(cx, f)).collect();
+    let mut outs: Vec<FieldOut<'_>> = Vec::new();
+    for f in &ep.query {
+        outs.push(FieldOut {
+            field: f,
+            ty: types::rust_ty(cx, &f.ty),
+            role: Role::Skip,
+        });
+    }
+    for f in &ep.fields {
+        outs.push(FieldOut {
+            field: f,
+            ty: types::rust_ty(cx, &f.ty),
+            role: Role::Body,
+        });
+    }
+    for f in &file_fields {
+        outs.push(FieldOut {
+            field: f,
+            ty: quote!(#rt::Upload),
+            role: Role::Skip,
+        });
+    }
+    for f in &ep.texts {
+        outs.push(FieldOut {
+            field: f,
+            ty: types::rust_ty(cx, &f.ty),
+            role: Role::Skip,
+        });
+    }
+    let all: Vec<&Field> = outs.iter().map(|o| o.field).collect();
+    let debug = types::manual_debug(&ep.type_name, &all);
+    let default = outs.iter().all(|o| !o.field.required);
+    let derive = types::derives(
+        json_body.then_some(Gate::Always),
+        Some(Gate::Examples),
+        debug.is_none(),
+        default,
+    );
+    let decls = types::field_decls(cx, &outs, Style::Request, json_body);
+    let name = ident(&ep.type_name);
+    let docs = doc(&request_docs(ep));
+    let builder = types::builder(&ep.type_name, &outs, Style::Request, "the request");
+    let (resp_ty, resp_def) = response(cx, ep);
+    let consts = consts(cx, ep);
+    let encode = encode(cx, ep);
+    let req_param = if encode.is_empty() {
+        quote!(_req)
+    } else {
+        quote!(req)
+    };
+    let id = &ep.id;
+    let path = &ep.path;
+    let method = match ep.method {
+        Method::Get => quote!(Get),
+        Method::Post => quote!(Post),
+    };
+    quote! {
+        #docs
+        #derive
+        #[must_use = "a request does nothing until passed to `Client::send`"]
+        pub struct #name { #decls }
+        #builder
+        #debug
+        impl #rt::Endpoint for #name {
+            type Response = #resp_ty;
+            const ID: &'static str = #id;
+            const METHOD: #rt::Method = #rt::Method::#method;
+            const PATH: &'static str = #path;
+            #consts
+            fn encode(&self, #req_param: &mut #rt::RequestParts) -> Result<(), #rt::EncodeError> {
+                #encode
+                Ok(())
+            }
+        }
+        #resp_def
+    }
+}
+
+fn consts(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
+    let rt = &cx.rt;
+    let mut out = TokenStream::new();
+    let host = match ep.host {
+        Host::Api => None,
+        Host::File => Some(quote!(File)),
+        Host::Mp => Some(quote!(Mp)),
+        Host::Qyapi => Some(quote!(Qyapi)),
+        Host::Mch => Some(quote!(Mch)),
+    };
+    if let Some(h) = host {
+        out.extend(quote!(const HOST: #rt::Host = #rt::Host::#h;));
+    }
+    match &ep.auth {
+        Auth::AccessToken => {}
+        Auth::None => out.extend(quote!(const AUTH: #rt::Auth = #rt::Auth::None;)),
+        Auth::Credentials(pairs) => {
+            let items = pairs.iter().map(|(n, c)| {
+                let c = match c {
+                    Credential::AppId => quote!(AppId),
+                    Credential::AppSecret => quote!(AppSecret),
+                };
+                quote!((#n, #rt::Credential::#c))
+            });
+            out.extend(quote!(const AUTH: #rt::Auth = #rt::Auth::Credentials(&[#(#items),*]);));
+        }
+    }
+    if ep.retry == Retry::Never {
+        out.extend(quote!(const RETRY: #rt::Retry = #rt::Retry::Never;));
+    }
+    match ep.response {
+        Response::Json { .. } => {}
+        Response::Ack => {
+            out.extend(quote!(const RESPONSE: #rt::ResponseKind = #rt::ResponseKind::Ack;))
+        }
+        Response::Binary => {
+            out.extend(quote!(const RESPONSE: #rt::ResponseKind = #rt::ResponseKind::Binary;))
+        }
+    }
+    out
+}
+
+/// How a query value is written: `place` names the value, `recv` is a method receiver for
+/// it, `reference` borrows it.
+fn query_value(
+    f: &Field,
+    place: &TokenStream,
+    recv: &TokenStream,
+    reference: &TokenStream,
+    cx: &Ctx<'_>,
+) -> TokenStream {
+    let rt = &cx.rt;
+    match (&f.ty, f.wire_fmt) {
+        (Ty::Bool, WireFmt::IntBool) => quote!(u8::from(#place)),
+        (
+            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 | Ty::F64 | Ty::Timestamp,
+            _,
+        ) => quote!(#reference),
+        (Ty::Named(r), _) if types::is_enum(r) => quote!(#recv.as_str()),
+        _ => quote!(::serde_json::to_string(#reference).map_err(#rt::EncodeError::json)?),
+    }
+}
+
+fn limit_tokens(cx: &Ctx<'_>, l: &Limit) -> TokenStream {
+    let rt = &cx.rt;
+    let max = proc_macro2::Literal::u64_unsuffixed(l.max_bytes);
+    let exts = &l.extensions;
+    quote!(#rt::FileLimit::new(#max, &[#(#exts),*]))
+}
+
+fn encode(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
+    let rt = &cx.rt;
+    let mut out = TokenStream::new();
+    for f in &ep.query {
+        let id = ident(&f.rust);
+        let w = &f.wire;
+        if f.required {
+            let v = query_value(
+                f,
+                &quote!(self.#id),
+                &quote!(self.#id),
+                &quote!(&self.#id),
+                cx,
+            );
+            out.extend(quote!(req.query(#w, #v);));
+        } else {
+            let v = query_value(f, &quote!(*v), &quote!(v), &quote!(v), cx);
+            out.extend(quote!(if let Some(v) = &self.#id { req.query(#w, #v); }));
+        }
+    }
+    if ep.body == BodyKind::Json {
+        out.extend(quote!(req.json(self)?;));
+    }
+    for f in &ep.files {
+        let id = ident(&f.rust);
+        let w = &f.wire;
+        let limit = match &f.limit {
+            FileLimitSpec::None => quote!(None),
+            FileLimitSpec::Fixed(l) => {
+                let l = limit_tokens(cx, l);
+                quote!(Some(&#l))
+            }
+            FileLimitSpec::By {
+                field,
+                required,
+                ty,
+                limits,
+            } => {
+                let by = ident(field);
+                let ename = types::named_path(cx, ty);
+                let mut arms: Vec<TokenStream> = limits
+                    .iter()
+                    .map(|(var, l)| {
+                        let var = ident(var);
+                        let val = match l {
+                            Some(l) => {
+                                let l = limit_tokens(cx, l);
+                                quote!(Some(#l))
+                            }
+                            None => quote!(None),
+                        };
+                        if *required {
+                            quote!(#ename::#var => #val,)
+                        } else {
+                            quote!(Some(#ename::#var) => #val,)
+                        }
+                    })
+                    .collect();
+                if matches!(ty.kind, crate::ir::NamedKind::OpenEnum) {
+                    arms.push(if *required {
+                        quote!(#ename::Unknown(_) => None,)
+                    } else {
+                        quote!(Some(#ename::Unknown(_)) => None,)
+                    });
+                }
+                if !required {
+                    arms.push(quote!(None => None,));
+                }
+                out.extend(quote! {
+                    let limit: Option<#rt::FileLimit> = match &self.#by { #(#arms)* };
+                });
+                quote!(limit.as_ref())
+            }
+        };
+        if f.required {
+            out.extend(quote!(req.file(#w, &self.#id, #limit)?;));
+        } else {
+            out.extend(quote!(if let Some(file) = &self.#id { req.file(#w, file, #limit)?; }));
+        }
+    }
+    for f in &ep.texts {
+        let id = ident(&f.rust);
+        let w = &f.wire;
+        let val = |v: TokenStream| match f.ty {
+            Ty::String => quote!(#v),
+            _ => quote!(::serde_json::to_string(#v).map_err(#rt::EncodeError::json)?),
+        };
+        if f.required {
+            let v = val(quote!(&self.#id));
+            out.extend(quote!(req.text(#w, #v);));
+        } else {
+            let v = val(quote!(v));
+            out.extend(quote!(if let Some(v) = &self.#id { req.text(#w, #v); }));
+        }
+    }
+    out
+}
+
+/// The `Response` type and, for JSON responses, its definition.
+fn response(cx: &Ctx<'_>, ep: &Endpoint) -> (TokenStream, TokenStream) {
+    let rt = &cx.rt;
+    match &ep.response {
+        Response::Ack => (quote!(#rt::Ack), TokenStream::new()),
+        Response::Binary => (quote!(#rt::Binary), TokenStream::new()),
+        Response::Json { name, fields } => {
+            let n = ident(name);
+            let outs: Vec<FieldOut<'_>> = fields
+                .iter()
+                .map(|f| FieldOut {
+                    field: f,
+                    ty: types::rust_ty(cx, &f.ty),
+                    role: Role::Body,
+                })
+                .collect();
+            let refs: Vec<&Field> = fields.iter().collect();
+            let debug = types::manual_debug(name, &refs);
+            let derive = types::derives(
+                Some(Gate::Examples),
+                Some(Gate::Always),
+                debug.is_none(),
+                false,
+            );
+            let decls = types::field_decls(cx, &outs, Style::Response, true);
+            let d = doc(&format!("Response of [`{}`].", ep.type_name));
+            let def = quote! {
+                #d
+                #derive
+                #[non_exhaustive]
+                pub struct #n { #decls }
+                #debug
+                impl #rt::JsonResponse for #n {}
+            };
+            (quote!(#n), def)
+        }
+    }
+}
+
+/// The response type's name as seen by the `Api` method.
+fn response_ty(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
+    let rt = &cx.rt;
+    match &ep.response {
+        Response::Ack => quote!(#rt::Ack),
+        Response::Binary => quote!(#rt::Binary),
+        Response::Json { name, .. } => {
+            let n = ident(name);
+            quote!(#n)
+        }
+    }
+}
+
+/// The group's `Api<'a>` with one method per endpoint.
+pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
+    let rt = &cx.rt;
+    let methods = g.endpoints.iter().map(|ep| {
+        let call = ident(&ep.call);
+        let ty = ident(&ep.type_name);
+        let resp = response_ty(cx, ep);
+        let mut params = Vec::new();
+        let mut args = Vec::new();
+        let files: Vec<Field> = ep.files.iter().map(|f| upload_field(cx, f)).collect();
+        let inputs = ep
+            .query
+            .iter()
+            .chain(&ep.fields)
+            .map(|f| (f, types::rust_ty(cx, &f.ty)));
+        let inputs = inputs.chain(files.iter().map(|f| (f, quote!(#rt::Upload))));
+        let inputs = inputs.chain(ep.texts.iter().map(|f| (f, types::rust_ty(cx, &f.ty))));
+        for (f, t) in inputs {
+            if f.required {
+                let id = ident(&f.rust);
+                let (pty, _) = types::param(f, &t);
+                params.push(quote!(#id: #pty));
+                args.push(quote!(#id));
+            }
+        }
+        let d = doc(&format!(
+            "{}\n\nFor optional parameters, build [`{}`] and call `Client::send`.",
+            ep.summary.trim(),
+            ep.type_name
+        ));
+        quote! {
+            #d
+            pub async fn #call(&self, #(#params),*) -> Result<#resp, #rt::Error> {
+                self.client.send(&#ty::new(#(#args),*)).await
+            }
+        }
+    });
+    let d = doc(&format!(
+        "{}\n\nGet one with the product client's `{}()` accessor.",
+        g.summary.trim(),
+        g.accessor
+    ));
+    quote! {
+        #d
+        #[derive(Clone, Copy, Debug)]
+        pub struct Api<'a> {
+            client: &'a #rt::Client,
+        }
+        impl<'a> Api<'a> {
+            /// The group's API over `client`.
+            pub fn new(client: &'a #rt::Client) -> Self {
+                Self { client }
+            }
+            #(#methods)*
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Which files are emitted and what each contains: the root, `errcode`, products, groups, types
+//! and the `__examples` runner.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::types::{self};
+use super::{Ctx, doc, endpoint, finish, ident, paragraphs};
+use crate::ir::{ErrAction, Group, Ir, Product, Response, TypeDef, TypeRef};
+use crate::{Options, OutputFile};
+
+/// Every output file.
+pub(crate) fn all(ir: &Ir, opts: &Options, cx: &Ctx<'_>) -> Vec<OutputFile> {
+    let lookup = |r: &TypeRef| -> Option<TypeDef> {
+        let p = ir.products.iter().find(|p| p.name == r.product)?;
+        let list = match &r.group {
+            None => &p.types,
+            Some(g) => &p.groups.iter().find(|x| &x.name == g)?.types,
+        };
+        list.iter().find(|t| t.name == r.name).cloned()
+    };
+    let mut out = vec![
+        OutputFile {
+            path: "weixin.rs".into(),
+            contents: finish(root(ir, opts), "**"),
+        },
+        OutputFile {
+            path: "errcode.rs".into(),
+            contents: finish(errcode(ir, cx), "errcodes.toml"),
+        },
+    ];
+    if opts.examples {
+        out.push(OutputFile {
+            path: "__examples.rs".into(),
+            contents: finish(examples(ir, cx), "**"),
+        });
+    }
+    for p in &ir.products {
+        out.push(OutputFile {
+            path: format!("{}/mod.rs", p.name),
+            contents: finish(product(p, cx), &format!("{}/_product.toml", p.name)),
+        });
+        if !p.types.is_empty() {
+            let tcx = cx.with_group(None);
+            let body: TokenStream = p
+                .types
+                .iter()
+                .map(|t| types::type_def(&tcx, t, &lookup))
+                .collect();
+            out.push(OutputFile {
+                path: format!("{}/types.rs", p.name),
+                contents: finish(body, &format!("{}/types.toml", p.name)),
+            });
+        }
+        for g in &p.groups {
+            let gcx = cx.with_group(Some(&g.name));
+            out.push(OutputFile {
+                path: format!("{}/{}.rs", p.name, g.module),
+                contents: finish(
+                    group(g, &gcx, &lookup),
+                    &format!("{}/{}/*.toml", p.name, g.name),
+                ),
+            });
+        }
+    }
+    out
+}
+
+fn include(path: &str) -> TokenStream {
+    let p = format!("/{path}");
+    quote!(include!(concat!(env!("OUT_DIR"), #p));)
+}
+
+fn root(ir: &Ir, opts: &Options) -> TokenStream {
+    let products = ir.products.iter().map(|p| {
+        let m = ident(&p.module);
+        let d = doc(&paragraphs([p.summary.as_str(), p.docs.as_str()]));
+        let inc = include(&format!("{}/mod.rs", p.name));
+        quote!(#d pub mod #m { #inc })
+    });
+    let errcode = include("errcode.rs");
+    let examples = if opts.examples {
+        let inc = include("__examples.rs");
+        quote! {
+            /// Runs a spec example through the generated types (tests only).
+            #[cfg(feature = "__examples")]
+            #[doc(hidden)]
+            pub mod __examples { #inc }
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #(#products)*
+        /// Named WeChat errcodes (from `spec/errcodes.toml`) and the table the clients use to classify them.
+        pub mod errcode { #errcode }
+        #examples
+    }
+}
+
+fn errcode(ir: &Ir, cx: &Ctx<'_>) -> TokenStream {
+    let rt = &cx.rt;
+    let consts = ir.errcodes.iter().map(|e| {
+        let n = ident(&e.name);
+        let code = super::int_lit(e.code);
+        let action = action_doc(e.action);
+        let d = doc(&format!(
+            "{} (errcode {})\n\n{action}",
+            e.meaning.trim(),
+            e.code
+        ));
+        quote!(#d pub const #n: #rt::ErrCode = #rt::ErrCode::new(#code);)
+    });
+    let rows = ir.errcodes.iter().map(|e| {
+        let code = super::int_lit(e.code);
+        let name = &e.name;
+        let meaning = e.meaning.trim();
+        let a = match e.action {
+            ErrAction::RefreshToken => quote!(RefreshToken),
+            ErrAction::RateLimited => quote!(RateLimited),
+            ErrAction::Transient => quote!(Transient),
+            ErrAction::Permanent => quote!(Permanent),
+        };
+        quote!(#rt::ErrCodeInfo::new(#code, #name, #meaning, #rt::Action::#a))
+    });
+    quote! {
+        #(#consts)*
+        /// Every errcode above with its meaning and action, sorted by code.
+        pub static TABLE: #rt::ErrCodeTable = #rt::ErrCodeTable::new(&[#(#rows),*]);
+    }
+}
+
+fn action_doc(a: ErrAction) -> &'static str {
+    match a {
+        ErrAction::RefreshToken => {
+            "Action: the client drops its cached access token and resends the call once."
+        }
+        ErrAction::RateLimited => "Action: a quota or frequency limit; retry later, more slowly.",
+        ErrAction::Transient => "Action: temporary; the call may succeed if retried later.",
+        ErrAction::Permanent => {
+            "Action: permanent; fix the request or the account before retrying."
+        }
+    }
+}
+
+fn product(p: &Product, cx: &Ctx<'_>) -> TokenStream {
+    let rt = &cx.rt;
+    let groups = p.groups.iter().map(|g| {
+        let m = ident(&g.module);
+        let feat = &g.feature;
+        let d = doc(&paragraphs([
+            g.summary.as_str(),
+            g.docs.as_str(),
+            &format!("Enabled by the `{feat}` feature."),
+        ]));
+        let inc = include(&format!("{}/{}.rs", p.name, g.module));
+        quote!(#[cfg(feature = #feat)] #d pub mod #m { #inc })
+    });
+    let features: Vec<&str> = p.groups.iter().map(|g| g.feature.as_str()).collect();
+    let types_mod = if p.types.is_empty() || features.is_empty() {
+        TokenStream::new()
+    } else {
+        let inc = include(&format!("{}/types.rs", p.name));
+        let d = doc(&format!(
+            "Types shared by the groups of `{}`; group modules refer to them as `super::types::Name`.",
+            p.name
+        ));
+        quote!(#[cfg(any(#(feature = #features),*))] #d pub mod types { #inc })
+    };
+    let accessors = p.groups.iter().map(|g| {
+        let m = ident(&g.module);
+        let a = ident(&g.accessor);
+        let feat = &g.feature;
+        let d = doc(&format!(
+            "{} (`{}::{}`)",
+            g.summary.trim(),
+            p.module,
+            g.module
+        ));
+        quote! {
+            #[cfg(feature = #feat)]
+            #d
+            pub fn #a(&self) -> #m::Api<'_> {
+                #m::Api::new(&self.inner)
+            }
+        }
+    });
+    let d = doc(&format!(
+        "Client for {}\n\nCheap to clone; dereferences to the runtime client for `send` and the other generic calls.",
+        p.summary.trim()
+    ));
+    quote! {
+        #(#groups)*
+        #types_mod
+        #d
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            inner: #rt::Client,
+        }
+        impl Client {
+            /// A client for the account with this AppID and AppSecret, with default settings.
+            pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
+                Self { inner: #rt::Client::new(app_id, app_secret).errcodes(&crate::errcode::TABLE) }
+            }
+            /// A builder for a client with custom settings (base URLs, timeouts, token store…).
+            pub fn builder(app_id: impl Into<String>, app_secret: impl Into<String>) -> #rt::ClientBuilder<Self> {
+                #rt::ClientBuilder::<Self>::new(app_id, app_secret).errcodes(&crate::errcode::TABLE)
+            }
+            #(#accessors)*
+        }
+        impl From<#rt::Client> for Client {
+            fn from(inner: #rt::Client) -> Self {
+                Self { inner }
+            }
+        }
+        impl ::std::ops::Deref for Client {
+            type Target = #rt::Client;
+            fn deref(&self) -> &#rt::Client {
+                &self.inner
+            }
+        }
+    }
+}
+
+fn group(g: &Group, cx: &Ctx<'_>, lookup: &dyn Fn(&TypeRef) -> Option<TypeDef>) -> TokenStream {
+    let mut out = endpoint::api(cx, g);
+    for ep in &g.endpoints {
+        out.extend(endpoint::endpoint(cx, ep));
+    }
+    for t in &g.types {
+        out.extend(types::type_def(cx, t, lookup));
+    }
+    out
+}
+
+fn examples(ir: &Ir, cx: &Ctx<'_>) -> TokenStream {
+    let rt = &cx.rt;
+    let arms = ir.products.iter().flat_map(|p| p.groups.iter().map(move |g| (p, g))).flat_map(|(p, g)| {
+        g.endpoints.iter().map(move |ep| {
+            let pm = ident(&p.module);
+            let gm = ident(&g.module);
+            let ty = ident(&ep.type_name);
+            let id = &ep.id;
+            let feat = &g.feature;
+            let to_value = match ep.response {
+                Response::Binary => quote!(Ok(::serde_json::json!({"content_type": b.content_type(), "len": b.len()}))),
+                _ => quote!(::serde_json::to_value(&b).map_err(|e| #rt::Error::from(#rt::EncodeError::json(e)))),
+            };
+            quote! {
+                #[cfg(feature = #feat)]
+                #id => {
+                    let req: crate::#pm::#gm::#ty = match ::serde_json::from_value(input) {
+                        Ok(req) => req,
+                        Err(e) => return Some(Err(#rt::Error::from(#rt::EncodeError::json(e)))),
+                    };
+                    Some(match client.send(&req).await {
+                        Ok(b) => #to_value,
+                        Err(e) => Err(e),
+                    })
+                }
+            }
+        })
+    });
+    quote! {
+        /// Builds the request of endpoint `endpoint_id` from `input` (the example's query, body and
+        /// files merged into one object), sends it with `client`, and returns the response as JSON
+        /// (binary responses as `{"content_type", "len"}`). `None` for an unknown endpoint id.
+        pub async fn run(
+            client: &#rt::Client,
+            endpoint_id: &str,
+            input: ::serde_json::Value,
+        ) -> Option<Result<::serde_json::Value, #rt::Error>> {
+            let _ = (&client, &input);
+            match endpoint_id {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Snapshot tests: rendered code of the valid fixtures and of the real spec, diagnostics of the
+//! invalid fixtures. Review changes with `cargo insta review`.
+
+use std::path::Path;
+
+use weixin_codegen::{Options, concat_for_snapshot, load, lower, render};
+
+#[test]
+fn valid_fixtures_render() {
+    insta::glob!("fixtures/valid/*", |dir| {
+        let ir = load(dir)
+            .and_then(lower)
+            .unwrap_or_else(|d| panic!("fixture must be valid:\n{}", d.render_plain()));
+        insta::assert_snapshot!(concat_for_snapshot(&render(&ir, &Options::default())));
+    });
+}
+
+#[test]
+fn invalid_fixtures_diagnostics() {
+    insta::glob!("fixtures/invalid/*", |dir| {
+        let err = load(dir)
+            .and_then(lower)
+            .expect_err("fixture must be invalid");
+        assert!(!err.is_empty());
+        insta::assert_snapshot!(err.render_plain());
+    });
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for dir in [
+        Path::new("../spec"),
+        Path::new("tests/fixtures/valid/tagged_union_under_tag"),
+    ] {
+        let a = render(
+            &lower(load(dir).expect("loads")).expect("lowers"),
+            &Options::default(),
+        );
+        let b = render(
+            &lower(load(dir).expect("loads")).expect("lowers"),
+            &Options::default(),
+        );
+        assert_eq!(a, b, "{}", dir.display());
+    }
+}
+
+#[test]
+fn real_spec_modules() {
+    let ir = load(Path::new("../spec"))
+        .and_then(lower)
+        .unwrap_or_else(|d| panic!("spec/ is invalid:\n{}", d.render_plain()));
+    for file in render(&ir, &Options::default()) {
+        let name = file
+            .path
+            .replace('/', "__")
+            .trim_end_matches(".rs")
+            .to_owned();
+        insta::assert_snapshot!(format!("spec__{name}"), file.contents);
+    }
+}
+
+#[test]
+fn runtime_path_and_examples_options() {
+    let ir = lower(load(Path::new("tests/fixtures/valid/ack_response")).expect("loads"))
+        .expect("lowers");
+    let opts = Options {
+        runtime_path: "crate::rt".into(),
+        examples: false,
+    };
+    let files = render(&ir, &opts);
+    assert!(files.iter().all(|f| f.path != "__examples.rs"));
+    let group = files
+        .iter()
+        .find(|f| f.path == "mp/g.rs")
+        .expect("group file");
+    assert!(
+        group
+            .contents
+            .contains("impl crate::rt::Endpoint for DeleteThing"),
+        "{}",
+        group.contents
+    );
+    assert!(!files.iter().any(|f| f.contents.contains("weixin_runtime")));
+}
+
+#[test]
+fn features_table() {
+    let ir = lower(load(Path::new("tests/fixtures/valid/product_types")).expect("loads"))
+        .expect("lowers");
+    let f = weixin_codegen::features(&ir);
+    assert_eq!(f["mp"], vec!["mp-g".to_owned()]);
+    assert_eq!(f["full"], vec!["mp".to_owned()]);
+    assert!(f["mp-g"].is_empty());
+    assert_eq!(
+        f["__examples"],
+        vec!["weixin-runtime/__examples".to_owned()]
+    );
+}
+
+#[test]
+fn ir_exposes_examples() {
+    let ir = lower(load(Path::new("tests/fixtures/valid/multipart_upload")).expect("loads"))
+        .expect("lowers");
+    let ep = ir.endpoints().next().expect("one endpoint");
+    assert_eq!(
+        (ep.product.as_str(), ep.group.as_str(), ep.id.as_str()),
+        ("mp", "g", "upload_media")
+    );
+    let ex = &ep.examples[0];
+    assert_eq!(
+        ex.input(),
+        serde_json::json!({"type": "image", "media": {"file_name": "a.jpg", "content_type": "image/jpeg", "size": 1024}})
+    );
+}
+
+#[test]
+fn missing_spec_dir_is_a_diagnostic() {
+    let err = load(Path::new("tests/fixtures/does-not-exist")).expect_err("no such dir");
+    assert!(err.render_plain().contains("spec directory not found"));
+}
