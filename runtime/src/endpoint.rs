@@ -187,13 +187,19 @@ impl RequestParts {
         if let Some(limit) = limit {
             limit.check(name, upload)?;
         }
-        self.parts().push(Part::File { name, upload: upload.clone() });
+        self.parts().push(Part::File {
+            name,
+            upload: upload.clone(),
+        });
         Ok(())
     }
 
     /// Adds a text part to a multipart body.
     pub fn text(&mut self, name: &'static str, value: impl Into<String>) {
-        self.parts().push(Part::Text { name, value: value.into() });
+        self.parts().push(Part::Text {
+            name,
+            value: value.into(),
+        });
     }
 
     /// The query parameters, in the order they were added.

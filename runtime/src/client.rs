@@ -1,0 +1,362 @@
+//! [`Client`]: the one generic send path every endpoint goes through.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::Instrument;
+
+use crate::builder::ClientBuilder;
+use crate::cache::TokenCache;
+use crate::decode::{Decode, RawResponse, decode_json};
+use crate::endpoint::{
+    Auth, Body, Credential, Endpoint, Host, Method, RequestParts, ResponseKind, Retry,
+};
+use crate::envelope;
+use crate::errcode::{Action, ErrCodeTable};
+use crate::error::{ApiError, EncodeError, Error};
+use crate::secret::{AccessToken, AppSecret};
+use crate::shared::Shared;
+use crate::token::TokenProvider;
+use crate::transport::{self, Http, Request};
+
+/// A client for one account (AppID + AppSecret). Cheap to clone; clones share the token cache.
+///
+/// `Debug` shows the AppID, never the secret or a token.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    app_id: String,
+    app_secret: AppSecret,
+    http: Arc<Http>,
+    tokens: Arc<dyn TokenProvider>,
+    ticket: TokenCache,
+    errcodes: &'static ErrCodeTable,
+}
+
+/// What [`ClientBuilder`] hands over.
+pub(crate) struct ClientParts {
+    pub(crate) app_id: String,
+    pub(crate) app_secret: AppSecret,
+    pub(crate) http: Arc<Http>,
+    pub(crate) tokens: Arc<dyn TokenProvider>,
+    pub(crate) ticket: TokenCache,
+    pub(crate) errcodes: &'static ErrCodeTable,
+}
+
+/// The fixed description of one call: an endpoint's constants, or an ad-hoc call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call<'a> {
+    pub(crate) endpoint: &'static str,
+    pub(crate) method: Method,
+    pub(crate) host: Host,
+    pub(crate) path: &'a str,
+    pub(crate) auth: Auth,
+    pub(crate) retry: Retry,
+    pub(crate) kind: ResponseKind,
+}
+
+impl Call<'static> {
+    pub(crate) fn of<E: Endpoint>() -> Self {
+        Call {
+            endpoint: E::ID,
+            method: E::METHOD,
+            host: E::HOST,
+            path: E::PATH,
+            auth: E::AUTH,
+            retry: E::RETRY,
+            kind: E::RESPONSE,
+        }
+    }
+}
+
+impl Client {
+    /// A client for `app_id` using [`Shared::global`] and default settings.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Client {
+        let shared = Shared::global();
+        let http = shared.http().clone();
+        ClientBuilder::<Client>::new(app_id, app_secret).assemble(&shared, http)
+    }
+
+    /// Configures a client.
+    pub fn builder(
+        app_id: impl Into<String>,
+        app_secret: impl Into<String>,
+    ) -> ClientBuilder<Client> {
+        ClientBuilder::new(app_id, app_secret)
+    }
+
+    pub(crate) fn from_parts(parts: ClientParts) -> Client {
+        let ClientParts {
+            app_id,
+            app_secret,
+            http,
+            tokens,
+            ticket,
+            errcodes,
+        } = parts;
+        Client {
+            inner: Arc::new(Inner {
+                app_id,
+                app_secret,
+                http,
+                tokens,
+                ticket,
+                errcodes,
+            }),
+        }
+    }
+
+    /// The same client, classifying errcodes with `table` (codes missing from it fall back to
+    /// [`ErrCodeTable::MINIMAL`]).
+    #[must_use]
+    pub fn errcodes(self, table: &'static ErrCodeTable) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.errcodes = table;
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The account's AppID.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    /// A valid access token, from the cache or freshly fetched.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        self.inner.tokens.token().await
+    }
+
+    /// Performs `endpoint`: encodes it, adds the token, sends, resends once on a stale token,
+    /// maps a non-zero errcode to [`Error::Api`] and decodes the response.
+    pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
+        let mut parts = RequestParts::new();
+        endpoint.encode(&mut parts)?;
+        let raw = self.execute(Call::of::<E>(), &parts).await?;
+        E::Response::decode(raw)
+    }
+
+    /// Calls an endpoint that is not in the spec: `path` on the API host, with the access
+    /// token, the same refresh and errcode handling, and a JSON body for POST. GET calls may be
+    /// resent after a transport failure; POST calls never are.
+    pub async fn call_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, Error> {
+        let retry = match method {
+            Method::Get => Retry::Safe,
+            Method::Post => Retry::Never,
+        };
+        self.call_json_with(Host::Api, method, path, &[], body, retry)
+            .await
+    }
+
+    /// [`call_json`](Self::call_json) with every knob: host, query parameters and resend policy.
+    pub async fn call_json_with(
+        &self,
+        host: Host,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+        retry: Retry,
+    ) -> Result<serde_json::Value, Error> {
+        let body = match body {
+            Some(value) => Body::Json(serde_json::to_vec(value).map_err(EncodeError::json)?),
+            None => Body::Empty,
+        };
+        let call = Call {
+            endpoint: "call_json",
+            method,
+            host,
+            path,
+            auth: Auth::AccessToken,
+            retry,
+            kind: ResponseKind::Json,
+        };
+        let raw = self.execute_with(call, query, &body).await?;
+        decode_json(call.endpoint, raw.body())
+    }
+
+    /// The non-generic part of [`send`](Self::send).
+    pub(crate) async fn execute(
+        &self,
+        call: Call<'_>,
+        parts: &RequestParts,
+    ) -> Result<RawResponse, Error> {
+        let query: Vec<(&str, &str)> = parts
+            .query_pairs()
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        self.execute_with(call, &query, parts.body()).await
+    }
+
+    async fn execute_with(
+        &self,
+        call: Call<'_>,
+        query: &[(&str, &str)],
+        body: &Body,
+    ) -> Result<RawResponse, Error> {
+        let span = call_span(&call);
+        let started = Instant::now();
+        let result = self.run(call, query, body).instrument(span.clone()).await;
+        finish_span(&span, started, result.as_ref().err());
+        result
+    }
+
+    async fn run(
+        &self,
+        call: Call<'_>,
+        query: &[(&str, &str)],
+        body: &Body,
+    ) -> Result<RawResponse, Error> {
+        let mut resent = false;
+        loop {
+            let token = self.token_for(&call).await?;
+            let resp = self.open(&call, query, body, token.as_ref()).await?;
+            let raw = transport::read(call.endpoint, call.retry == Retry::Safe, resp).await?;
+            match self.check(&call, raw.body(), raw.content_type()) {
+                None => return Ok(raw),
+                Some(api) => {
+                    if let Some(stale) = self.should_refresh(&api, token.as_ref(), resent) {
+                        self.invalidate_token(stale).await?;
+                        resent = true;
+                        continue;
+                    }
+                    return Err(api.into());
+                }
+            }
+        }
+    }
+
+    /// The token a call needs, if any.
+    pub(crate) async fn token_for(&self, call: &Call<'_>) -> Result<Option<AccessToken>, Error> {
+        match call.auth {
+            Auth::AccessToken => Ok(Some(self.inner.tokens.token().await?)),
+            Auth::None | Auth::Credentials(_) => Ok(None),
+        }
+    }
+
+    /// The stale token to invalidate before resending, if `api` asks for a refresh and the
+    /// call has not been resent yet.
+    pub(crate) fn should_refresh<'t>(
+        &self,
+        api: &ApiError,
+        token: Option<&'t AccessToken>,
+        resent: bool,
+    ) -> Option<&'t AccessToken> {
+        let stale = token?;
+        if resent || api.action() != Action::RefreshToken {
+            return None;
+        }
+        tracing::debug!(errcode = %api.code(), "access token rejected; refreshing and resending once");
+        Some(stale)
+    }
+
+    /// Sends one call with its authentication added; returns the 2xx response, body unread.
+    pub(crate) async fn open(
+        &self,
+        call: &Call<'_>,
+        query: &[(&str, &str)],
+        body: &Body,
+        token: Option<&AccessToken>,
+    ) -> Result<reqwest::Response, Error> {
+        let mut full: Vec<(&str, &str)> = Vec::with_capacity(query.len() + 2);
+        match (call.auth, token) {
+            (Auth::AccessToken, Some(token)) => full.push(("access_token", token.secret())),
+            (Auth::Credentials(credentials), _) => {
+                for (name, credential) in credentials {
+                    let value = match credential {
+                        Credential::AppId => self.inner.app_id.as_str(),
+                        Credential::AppSecret => self.inner.app_secret.secret(),
+                    };
+                    full.push((name, value));
+                }
+            }
+            _ => {}
+        }
+        full.extend_from_slice(query);
+        let request = Request {
+            endpoint: call.endpoint,
+            method: call.method,
+            host: call.host,
+            path: call.path,
+            query: full,
+            body,
+            retry: call.retry,
+        };
+        self.inner.http.send(&request).await
+    }
+
+    /// The API error a complete body carries, if any. Binary endpoints are only inspected when
+    /// the body looks like JSON.
+    pub(crate) fn check(
+        &self,
+        call: &Call<'_>,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Option<ApiError> {
+        if call.kind == ResponseKind::Binary && !envelope::looks_like_json(content_type, body) {
+            return None;
+        }
+        envelope::api_error(call.endpoint, body, self.inner.errcodes)
+    }
+
+    /// Drops `stale` from the token cache if it is still there.
+    pub(crate) async fn invalidate_token(&self, stale: &AccessToken) -> Result<(), Error> {
+        self.inner.tokens.invalidate(stale).await
+    }
+
+    pub(crate) fn ticket_cache(&self) -> &TokenCache {
+        &self.inner.ticket
+    }
+}
+
+/// The span of one call: endpoint id, method and path (never the query, which holds the token).
+pub(crate) fn call_span(call: &Call<'_>) -> tracing::Span {
+    tracing::info_span!(
+        "weixin_call",
+        endpoint = call.endpoint,
+        method = ?call.method,
+        path = call.path,
+        errcode = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    )
+}
+
+/// Records the outcome of a call on its span.
+pub(crate) fn finish_span(span: &tracing::Span, started: Instant, error: Option<&Error>) {
+    let duration_ms = started.elapsed().as_millis() as u64;
+    span.record("duration_ms", duration_ms);
+    let _entered = span.enter();
+    match error {
+        None => {
+            span.record("errcode", 0);
+            tracing::debug!(duration_ms, "call succeeded");
+        }
+        Some(e) => {
+            if let Some(code) = e.api_code() {
+                span.record("errcode", code.get());
+            }
+            tracing::debug!(duration_ms, error = %e, "call failed");
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.inner.app_id)
+            .field("base_urls", &self.inner.http.base_urls)
+            .field("tokens", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
+}

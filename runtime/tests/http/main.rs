@@ -1,0 +1,10 @@
+//! HTTP behaviour of the runtime against a loopback WeChat (wiremock).
+
+mod common;
+mod errors;
+mod files;
+mod jssdk;
+mod redaction;
+mod retry;
+mod tokens;
+mod tracing_spans;
