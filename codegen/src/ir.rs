@@ -148,6 +148,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Every input field of the request, in `new(…)` order: query, body fields, files, texts.
+    /// Fixed-value fields are included, although they are not parameters of `new`.
     pub fn inputs(&self) -> impl Iterator<Item = Input<'_>> {
         self.query
             .iter()
@@ -297,6 +298,43 @@ pub struct Field {
     pub deviation: Option<(String, String)>,
     /// A secret or token: redacted in `Debug`.
     pub sensitive: bool,
+    /// A constant the request always sends (request fields only). Such a field is required,
+    /// but it is not a parameter of `new`, has no setter and no struct field.
+    pub value: Option<Const>,
+}
+
+impl Field {
+    /// The fixed value as it appears in a JSON body, wire format applied (`wire = "int"` sends
+    /// a bool as 0/1, `wire = "string"` a number as a string).
+    pub fn fixed_json(&self) -> Option<serde_json::Value> {
+        use serde_json::Value as J;
+        Some(match (self.value.as_ref()?, self.wire_fmt) {
+            (Const::Bool(b), WireFmt::IntBool) => J::from(u8::from(*b)),
+            (Const::Int(i), WireFmt::StringNumber) => J::String(i.to_string()),
+            (Const::Str(s), _) => J::String(s.clone()),
+            (Const::Int(i), _) => J::from(*i),
+            (Const::Bool(b), _) => J::Bool(*b),
+        })
+    }
+
+    /// The fixed value as query-string or multipart text.
+    pub fn fixed_text(&self) -> Option<String> {
+        Some(match self.fixed_json()? {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        })
+    }
+}
+
+/// The constant of a fixed-value field (`value = "client_credential"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Const {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
 }
 
 /// Wire encoding of a field.

@@ -21,13 +21,19 @@ pub use ir::Ir;
 pub use load::{Spec, load};
 pub use lower::lower;
 
-/// Rendering options.
+/// Rendering options. The default renders the `weixin` crate itself; use
+/// [`Options::for_user_crate`] to generate a spec of your own into your crate.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Path of the runtime crate in generated code, e.g. `::weixin_runtime`.
     pub runtime_path: String,
-    /// Emit the `__examples` module (behind the `__examples` feature).
+    /// Emit the `__examples` module and the test-only serde impls (request `Deserialize`,
+    /// response `Serialize`), all behind the `__examples` feature. Off for a crate without it.
     pub examples: bool,
+    /// Gate each group module behind its `<product>-<group>` cargo feature.
+    pub features: bool,
+    /// Emit each product's `Client` type with one accessor per group.
+    pub clients: bool,
 }
 
 impl Default for Options {
@@ -35,6 +41,23 @@ impl Default for Options {
         Options {
             runtime_path: "::weixin_runtime".into(),
             examples: true,
+            features: true,
+            clients: true,
+        }
+    }
+}
+
+impl Options {
+    /// Options for generating into a user's own crate, with the runtime at `runtime_path`
+    /// (`"::weixin::runtime"` when the crate depends on `weixin`): no `__examples`, no cargo
+    /// features, no product clients. Group APIs are built with `Api::new(&client)` over any
+    /// client that dereferences to the runtime client, such as `weixin::offiaccount::Client`.
+    pub fn for_user_crate(runtime_path: &str) -> Options {
+        Options {
+            runtime_path: runtime_path.into(),
+            examples: false,
+            features: false,
+            clients: false,
         }
     }
 }

@@ -143,6 +143,14 @@ pub fn snake(name: &str) -> Result<String, NameError> {
     check_snake(&s).map(|()| s)
 }
 
+/// Field of the local body struct that holds the `i`-th fixed-value field of a JSON body.
+pub fn fixed_slot(i: usize) -> String {
+    format!("fixed_{i}")
+}
+
+/// Field of the local body struct that holds the (flattened) request itself.
+pub const FIXED_REST: &str = "request";
+
 /// Cargo feature of a group: `<product>-<group>` with `_` as `-`.
 pub fn feature(product: &str, group: &str) -> String {
     format!("{}-{}", product.replace('_', "-"), group.replace('_', "-"))
@@ -216,5 +224,15 @@ mod tests {
             "offiaccount-custom-service"
         );
         assert_eq!(snake("mod").unwrap(), "mod_");
+    }
+
+    #[test]
+    fn fixed_body_slots_are_valid_and_distinct() {
+        let slots: Vec<String> = (0..3).map(fixed_slot).collect();
+        for s in slots.iter().map(String::as_str).chain([FIXED_REST]) {
+            assert_eq!(explicit_snake(s).as_deref(), Ok(s));
+        }
+        assert!(!slots.iter().any(|s| s == FIXED_REST));
+        assert_eq!(slots[1], "fixed_1");
     }
 }

@@ -66,6 +66,7 @@ fn runtime_path_and_examples_options() {
     let opts = Options {
         runtime_path: "crate::rt".into(),
         examples: false,
+        ..Options::default()
     };
     let files = render(&ir, &opts);
     assert!(files.iter().all(|f| f.path != "__examples.rs"));
@@ -81,6 +82,97 @@ fn runtime_path_and_examples_options() {
         group.contents
     );
     assert!(!files.iter().any(|f| f.contents.contains("weixin_runtime")));
+}
+
+#[test]
+fn user_crate_options() {
+    let opts = Options::for_user_crate("::weixin::runtime");
+    assert_eq!(
+        (
+            opts.runtime_path.as_str(),
+            opts.examples,
+            opts.features,
+            opts.clients
+        ),
+        ("::weixin::runtime", false, false, false)
+    );
+    let defaults = Options::default();
+    assert!(defaults.examples && defaults.features && defaults.clients);
+
+    // closed_enum has request-only and response-only types, whose other serde impls are
+    // normally gated behind `__examples`.
+    let ir =
+        lower(load(Path::new("tests/fixtures/valid/closed_enum")).expect("loads")).expect("lowers");
+    let files = render(&ir, &opts);
+    let all = concat_for_snapshot(&files);
+    assert!(files.iter().all(|f| f.path != "__examples.rs"));
+    for absent in [
+        "cfg(feature",
+        "cfg_attr(feature",
+        "__examples",
+        "pub struct Client",
+        "weixin_runtime",
+        "accessor",
+    ] {
+        assert!(!all.contains(absent), "`{absent}` in:\n{all}");
+    }
+    assert!(all.contains("pub fn new(client: &'a ::weixin::runtime::Client)"));
+    insta::assert_snapshot!("user_crate_closed_enum", all);
+}
+
+#[test]
+fn features_and_clients_toggle_independently() {
+    let ir = lower(load(Path::new("tests/fixtures/valid/product_types")).expect("loads"))
+        .expect("lowers");
+    let no_features = concat_for_snapshot(&render(
+        &ir,
+        &Options {
+            features: false,
+            ..Options::default()
+        },
+    ));
+    assert!(!no_features.contains("#[cfg(feature = \"mp-g\")]"));
+    assert!(!no_features.contains("#[cfg(any("));
+    assert!(no_features.contains("pub struct Client"));
+    let no_clients = concat_for_snapshot(&render(
+        &ir,
+        &Options {
+            clients: false,
+            ..Options::default()
+        },
+    ));
+    assert!(no_clients.contains("#[cfg(feature = \"mp-g\")]"));
+    assert!(!no_clients.contains("pub struct Client"));
+    assert!(no_clients.contains("Create one with [`Api::new`]"));
+}
+
+#[test]
+fn fixed_values_in_ir() {
+    let ir =
+        lower(load(Path::new("tests/fixtures/valid/fixed_value")).expect("loads")).expect("lowers");
+    let ep = ir
+        .endpoints()
+        .find(|e| e.id == "get_stable_token")
+        .expect("endpoint");
+    let fixed: Vec<(&str, serde_json::Value, String)> = ep
+        .fields
+        .iter()
+        .filter_map(|f| Some((f.wire.as_str(), f.fixed_json()?, f.fixed_text()?)))
+        .collect();
+    assert_eq!(
+        fixed,
+        vec![
+            (
+                "grant_type",
+                serde_json::json!("client_credential"),
+                "client_credential".into()
+            ),
+            ("type", serde_json::json!(-1), "-1".into()),
+            ("force_refresh", serde_json::json!(1), "1".into()),
+            ("level", serde_json::json!("3"), "3".into()),
+        ]
+    );
+    assert!(ep.fields.iter().all(|f| f.value.is_none() || f.required));
 }
 
 #[test]

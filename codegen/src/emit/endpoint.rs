@@ -6,9 +6,10 @@ use quote::quote;
 use super::types::{self, FieldOut, Gate, Role, Style};
 use super::{Ctx, doc, ident, paragraphs};
 use crate::ir::{
-    Auth, BodyKind, Credential, Endpoint, Field, FileLimitSpec, Group, Host, Limit, Method,
+    Auth, BodyKind, Credential, Endpoint, Field, FileLimitSpec, Group, Host, Input, Limit, Method,
     Response, Retry, Ty, WireFmt,
 };
+use crate::names;
 
 /// The request type's docs: summary, HTTP line, prose, errcodes, link.
 fn request_docs(ep: &Endpoint) -> String {
@@ -28,9 +29,24 @@ fn request_docs(ep: &Endpoint) -> String {
         .as_ref()
         .map(|u| format!("[Official documentation]({u})"))
         .unwrap_or_default();
+    let fixed: Vec<String> = ep
+        .inputs()
+        .filter_map(|i| match i {
+            Input::Query(f) | Input::Body(f) | Input::Text(f) => {
+                f.fixed_text().map(|v| format!("`{}={v}`", f.wire))
+            }
+            Input::File(_) => None,
+        })
+        .collect();
+    let fixed = match fixed.as_slice() {
+        [] => String::new(),
+        [one] => format!("Always sends {one}."),
+        [init @ .., last] => format!("Always sends {} and {last}.", init.join(", ")),
+    };
     paragraphs([
         ep.summary.as_str(),
         http.as_str(),
+        fixed.as_str(),
         ep.docs.as_str(),
         errors.as_str(),
         link.as_str(),
@@ -51,6 +67,7 @@ fn upload_field(cx: &Ctx<'_>, f: &crate::ir::FileField) -> Field {
         deprecated: None,
         deviation: None,
         sensitive: false,
+        value: None,
     }
 }
 
@@ -60,14 +77,14 @@ pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     let json_body = ep.body == BodyKind::Json;
     let file_fields: Vec<Field> = ep.files.iter().map(|f| upload_field(cx, f)).collect();
     let mut outs: Vec<FieldOut<'_>> = Vec::new();
-    for f in &ep.query {
+    for f in ep.query.iter().filter(|f| f.value.is_none()) {
         outs.push(FieldOut {
             field: f,
             ty: types::rust_ty(cx, &f.ty),
             role: Role::Skip,
         });
     }
-    for f in &ep.fields {
+    for f in ep.fields.iter().filter(|f| f.value.is_none()) {
         outs.push(FieldOut {
             field: f,
             ty: types::rust_ty(cx, &f.ty),
@@ -81,7 +98,7 @@ pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
             role: Role::Skip,
         });
     }
-    for f in &ep.texts {
+    for f in ep.texts.iter().filter(|f| f.value.is_none()) {
         outs.push(FieldOut {
             field: f,
             ty: types::rust_ty(cx, &f.ty),
@@ -92,6 +109,7 @@ pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     let debug = types::manual_debug(&ep.type_name, &all);
     let default = outs.iter().all(|o| !o.field.required);
     let derive = types::derives(
+        cx,
         json_body.then_some(Gate::Always),
         Some(Gate::Examples),
         debug.is_none(),
@@ -213,7 +231,9 @@ fn encode(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     for f in &ep.query {
         let id = ident(&f.rust);
         let w = &f.wire;
-        if f.required {
+        if let Some(text) = f.fixed_text() {
+            out.extend(quote!(req.query(#w, #text);));
+        } else if f.required {
             let v = query_value(
                 f,
                 &quote!(self.#id),
@@ -228,7 +248,7 @@ fn encode(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
         }
     }
     if ep.body == BodyKind::Json {
-        out.extend(quote!(req.json(self)?;));
+        out.extend(json_body(ep));
     }
     for f in &ep.files {
         let id = ident(&f.rust);
@@ -290,6 +310,10 @@ fn encode(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     for f in &ep.texts {
         let id = ident(&f.rust);
         let w = &f.wire;
+        if let Some(text) = f.fixed_text() {
+            out.extend(quote!(req.text(#w, #text);));
+            continue;
+        }
         let val = |v: TokenStream| match f.ty {
             Ty::String => quote!(#v),
             _ => quote!(::serde_json::to_string(#v).map_err(#rt::EncodeError::json)?),
@@ -303,6 +327,46 @@ fn encode(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
         }
     }
     out
+}
+
+/// Writes the JSON body. Fixed-value fields are not in the request struct: a local struct
+/// serializes them first, then the request's own fields (flattened).
+fn json_body(ep: &Endpoint) -> TokenStream {
+    let fixed: Vec<(&Field, serde_json::Value)> = ep
+        .fields
+        .iter()
+        .filter_map(|f| f.fixed_json().map(|v| (f, v)))
+        .collect();
+    if fixed.is_empty() {
+        return quote!(req.json(self)?;);
+    }
+    let mut decls = Vec::new();
+    let mut inits = Vec::new();
+    for (i, (f, v)) in fixed.iter().enumerate() {
+        let slot = ident(&names::fixed_slot(i));
+        let w = &f.wire;
+        let (ty, lit) = match v {
+            serde_json::Value::String(s) => (quote!(&'static str), quote!(#s)),
+            serde_json::Value::Bool(b) => (quote!(bool), quote!(#b)),
+            other => {
+                let n = other.as_i64().unwrap_or_default();
+                (quote!(i64), super::int_lit(n))
+            }
+        };
+        decls.push(quote!(#[serde(rename = #w)] #slot: #ty,));
+        inits.push(quote!(#slot: #lit,));
+    }
+    let rest = ident(names::FIXED_REST);
+    let name = ident(&ep.type_name);
+    quote! {
+        #[derive(::serde::Serialize)]
+        struct Body<'a> {
+            #(#decls)*
+            #[serde(flatten)]
+            #rest: &'a #name,
+        }
+        req.json(&Body { #(#inits)* #rest: self })?;
+    }
 }
 
 /// The `Response` type and, for JSON responses, its definition.
@@ -324,6 +388,7 @@ fn response(cx: &Ctx<'_>, ep: &Endpoint) -> (TokenStream, TokenStream) {
             let refs: Vec<&Field> = fields.iter().collect();
             let debug = types::manual_debug(name, &refs);
             let derive = types::derives(
+                cx,
                 Some(Gate::Examples),
                 Some(Gate::Always),
                 debug.is_none(),
@@ -374,7 +439,9 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
             .map(|f| (f, types::rust_ty(cx, &f.ty)));
         let inputs = inputs.chain(files.iter().map(|f| (f, quote!(#rt::Upload))));
         let inputs = inputs.chain(ep.texts.iter().map(|f| (f, types::rust_ty(cx, &f.ty))));
-        for (f, t) in inputs {
+        let mut optional = false;
+        for (f, t) in inputs.filter(|(f, _)| f.value.is_none()) {
+            optional |= !f.required;
             if f.required {
                 let id = ident(&f.rust);
                 let (pty, _) = types::param(f, &t);
@@ -382,11 +449,15 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
                 args.push(quote!(#id));
             }
         }
-        let d = doc(&format!(
-            "{}\n\nFor optional parameters, build [`{}`] and call `Client::send`.",
-            ep.summary.trim(),
-            ep.type_name
-        ));
+        let d = doc(&if optional {
+            format!(
+                "{}\n\nFor optional parameters, build [`{}`] and call `Client::send`.",
+                ep.summary.trim(),
+                ep.type_name
+            )
+        } else {
+            ep.summary.trim().to_owned()
+        });
         quote! {
             #d
             pub async fn #call(&self, #(#params),*) -> Result<#resp, #rt::Error> {
@@ -394,11 +465,16 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
             }
         }
     });
-    let d = doc(&format!(
-        "{}\n\nGet one with the product client's `{}()` accessor.",
-        g.summary.trim(),
-        g.accessor
-    ));
+    let get = if cx.clients {
+        format!(
+            "Get one with the product client's `{}()` accessor.",
+            g.accessor
+        )
+    } else {
+        "Create one with [`Api::new`] over a client (a product `Client` dereferences to one)."
+            .into()
+    };
+    let d = doc(&format!("{}\n\n{get}", g.summary.trim()));
     quote! {
         #d
         #[derive(Clone, Copy, Debug)]

@@ -144,17 +144,19 @@ fn action_doc(a: ErrAction) -> &'static str {
 }
 
 fn product(p: &Product, cx: &Ctx<'_>) -> TokenStream {
-    let rt = &cx.rt;
     let groups = p.groups.iter().map(|g| {
         let m = ident(&g.module);
-        let feat = &g.feature;
+        let enabled = cx
+            .features
+            .then(|| format!("Enabled by the `{}` feature.", g.feature));
         let d = doc(&paragraphs([
             g.summary.as_str(),
             g.docs.as_str(),
-            &format!("Enabled by the `{feat}` feature."),
+            enabled.as_deref().unwrap_or_default(),
         ]));
+        let cfg = feature_cfg(cx, g);
         let inc = include(&format!("{}/{}.rs", p.name, g.module));
-        quote!(#[cfg(feature = #feat)] #d pub mod #m { #inc })
+        quote!(#cfg #d pub mod #m { #inc })
     });
     let features: Vec<&str> = p.groups.iter().map(|g| g.feature.as_str()).collect();
     let types_mod = if p.types.is_empty() || features.is_empty() {
@@ -165,12 +167,42 @@ fn product(p: &Product, cx: &Ctx<'_>) -> TokenStream {
             "Types shared by the groups of `{}`; group modules refer to them as `super::types::Name`.",
             p.name
         ));
-        quote!(#[cfg(any(#(feature = #features),*))] #d pub mod types { #inc })
+        let cfg = if cx.features {
+            quote!(#[cfg(any(#(feature = #features),*))])
+        } else {
+            TokenStream::new()
+        };
+        quote!(#cfg #d pub mod types { #inc })
     };
+    let client = if cx.clients {
+        client(p, cx)
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #(#groups)*
+        #types_mod
+        #client
+    }
+}
+
+/// `#[cfg(feature = "<product>-<group>")]`, or nothing when features are off.
+fn feature_cfg(cx: &Ctx<'_>, g: &Group) -> TokenStream {
+    if cx.features {
+        let feat = &g.feature;
+        quote!(#[cfg(feature = #feat)])
+    } else {
+        TokenStream::new()
+    }
+}
+
+/// The product's `Client`: a newtype over the runtime client with one accessor per group.
+fn client(p: &Product, cx: &Ctx<'_>) -> TokenStream {
+    let rt = &cx.rt;
     let accessors = p.groups.iter().map(|g| {
         let m = ident(&g.module);
         let a = ident(&g.accessor);
-        let feat = &g.feature;
+        let cfg = feature_cfg(cx, g);
         let d = doc(&format!(
             "{} (`{}::{}`)",
             g.summary.trim(),
@@ -178,7 +210,7 @@ fn product(p: &Product, cx: &Ctx<'_>) -> TokenStream {
             g.module
         ));
         quote! {
-            #[cfg(feature = #feat)]
+            #cfg
             #d
             pub fn #a(&self) -> #m::Api<'_> {
                 #m::Api::new(&self.inner)
@@ -190,8 +222,6 @@ fn product(p: &Product, cx: &Ctx<'_>) -> TokenStream {
         p.summary.trim()
     ));
     quote! {
-        #(#groups)*
-        #types_mod
         #d
         #[derive(Clone, Debug)]
         pub struct Client {
@@ -241,13 +271,13 @@ fn examples(ir: &Ir, cx: &Ctx<'_>) -> TokenStream {
             let gm = ident(&g.module);
             let ty = ident(&ep.type_name);
             let id = &ep.id;
-            let feat = &g.feature;
+            let cfg = feature_cfg(cx, g);
             let to_value = match ep.response {
                 Response::Binary => quote!(Ok(::serde_json::json!({"content_type": b.content_type(), "len": b.len()}))),
                 _ => quote!(::serde_json::to_value(&b).map_err(|e| #rt::Error::from(#rt::EncodeError::json(e)))),
             };
             quote! {
-                #[cfg(feature = #feat)]
+                #cfg
                 #id => {
                     let req: crate::#pm::#gm::#ty = match ::serde_json::from_value(input) {
                         Ok(req) => req,

@@ -18,6 +18,12 @@ pub(crate) struct Ctx<'a> {
     pub rt_str: String,
     /// The group being emitted (`None` in a product's `types` module).
     pub group: Option<&'a str>,
+    /// Emit the `__examples`-gated items.
+    pub examples: bool,
+    /// Gate group modules behind cargo features.
+    pub features: bool,
+    /// Emit product clients.
+    pub clients: bool,
 }
 
 impl Ctx<'_> {
@@ -31,6 +37,9 @@ impl Ctx<'_> {
             rt,
             rt_str,
             group: None,
+            examples: opts.examples,
+            features: opts.features,
+            clients: opts.clients,
         }
     }
 
@@ -39,6 +48,9 @@ impl Ctx<'_> {
             rt: self.rt.clone(),
             rt_str: self.rt_str.clone(),
             group,
+            examples: self.examples,
+            features: self.features,
+            clients: self.clients,
         }
     }
 }

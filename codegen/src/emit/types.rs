@@ -22,11 +22,13 @@ impl Gate {
         if used { Gate::Always } else { Gate::Examples }
     }
 
-    /// `#[cfg(feature = "__examples")]` when gated.
-    pub fn cfg(self) -> TokenStream {
+    /// `item`, behind `#[cfg(feature = "__examples")]` when gated; nothing when gated and the
+    /// examples are not emitted.
+    pub fn wrap(self, cx: &Ctx<'_>, item: TokenStream) -> TokenStream {
         match self {
-            Gate::Always => TokenStream::new(),
-            Gate::Examples => quote!(#[cfg(feature = "__examples")]),
+            Gate::Always => item,
+            Gate::Examples if cx.examples => quote!(#[cfg(feature = "__examples")] #item),
+            Gate::Examples => TokenStream::new(),
         }
     }
 }
@@ -190,10 +192,12 @@ pub(crate) fn field_decls(
         } else if !f.required && is_collection(&f.ty) {
             args.push(quote!(default));
         }
-        let serde = match (args.is_empty(), serde_always) {
-            (true, _) => TokenStream::new(),
-            (false, true) => quote!(#[serde(#(#args),*)]),
-            (false, false) => quote!(#[cfg_attr(feature = "__examples", serde(#(#args),*))]),
+        let serde = match (args.is_empty(), serde_always, cx.examples) {
+            (true, _, _) | (false, false, false) => TokenStream::new(),
+            (false, true, _) => quote!(#[serde(#(#args),*)]),
+            (false, false, true) => {
+                quote!(#[cfg_attr(feature = "__examples", serde(#(#args),*))])
+            }
         };
         let docs = doc(&field_docs(f));
         let vis = if style == Style::Request {
@@ -334,6 +338,7 @@ pub(crate) fn builder(
 
 /// Serde derive attributes for a struct with the given gates.
 pub(crate) fn derives(
+    cx: &Ctx<'_>,
     ser: Option<Gate>,
     de: Option<Gate>,
     debug: bool,
@@ -357,7 +362,7 @@ pub(crate) fn derives(
         Some(Gate::Examples) => gated.push(quote!(::serde::Deserialize)),
         None => {}
     }
-    let gated = if gated.is_empty() {
+    let gated = if gated.is_empty() || !cx.examples {
         TokenStream::new()
     } else {
         quote!(#[cfg_attr(feature = "__examples", derive(#(#gated),*))])
@@ -401,6 +406,7 @@ fn named_struct(cx: &Ctx<'_>, t: &TypeDef, fields: &[Field], usage: Usage) -> To
     let debug = manual_debug(&t.name, &refs);
     let default = style != Style::Response && fields.iter().all(|f| !f.required);
     let derive = derives(
+        cx,
         Some(Gate::of(usage.request)),
         Some(Gate::of(usage.response)),
         debug.is_none(),
@@ -455,8 +461,31 @@ fn enum_def(
     });
     let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
     let ids: Vec<_> = values.iter().map(|v| ident(&v.rust)).collect();
-    let ser_gate = Gate::of(usage.request).cfg();
-    let de_gate = Gate::of(usage.response).cfg();
+    let ser_impl = Gate::of(usage.request).wrap(
+        cx,
+        quote! {
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    #rt::wire::enum_str(s, self.as_str())
+                }
+            }
+        },
+    );
+    let de_body = if open {
+        quote!(#rt::wire::open_enum(d, Self::from_wire))
+    } else {
+        quote!(#rt::wire::closed_enum(d, Self::from_wire, Self::WIRE_VALUES))
+    };
+    let de_impl = Gate::of(usage.response).wrap(
+        cx,
+        quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    #de_body
+                }
+            }
+        },
+    );
     if open {
         quote! {
             #docs
@@ -488,18 +517,8 @@ fn enum_def(
                     f.write_str(self.as_str())
                 }
             }
-            #ser_gate
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    #rt::wire::enum_str(s, self.as_str())
-                }
-            }
-            #de_gate
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                    #rt::wire::open_enum(d, Self::from_wire)
-                }
-            }
+            #ser_impl
+            #de_impl
         }
     } else {
         quote! {
@@ -530,18 +549,8 @@ fn enum_def(
                     f.write_str(self.as_str())
                 }
             }
-            #ser_gate
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    #rt::wire::enum_str(s, self.as_str())
-                }
-            }
-            #de_gate
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                    #rt::wire::closed_enum(d, Self::from_wire, Self::WIRE_VALUES)
-                }
-            }
+            #ser_impl
+            #de_impl
         }
     }
 }
@@ -660,8 +669,33 @@ fn union_def(
     } else {
         quote!(other => Err(#rt::wire::unknown_tag(#tag, other, &[#(#tags),*])),)
     };
-    let ser_gate = Gate::of(usage.request).cfg();
-    let de_gate = Gate::of(usage.response).cfg();
+    let ser_impl = Gate::of(usage.request).wrap(
+        cx,
+        quote! {
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    match self {
+                        #(#ser_arms)*
+                        #ser_unknown
+                    }
+                }
+            }
+        },
+    );
+    let de_impl = Gate::of(usage.response).wrap(
+        cx,
+        quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let (tag, raw) = #rt::wire::read_tagged(d, #tag)?;
+                    match tag.as_str() {
+                        #(#de_arms)*
+                        #de_fallback
+                    }
+                }
+            }
+        },
+    );
     quote! {
         #docs
         #[derive(Clone, Debug)]
@@ -672,25 +706,8 @@ fn union_def(
         }
         #shorthands
         #froms
-        #ser_gate
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                match self {
-                    #(#ser_arms)*
-                    #ser_unknown
-                }
-            }
-        }
-        #de_gate
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let (tag, raw) = #rt::wire::read_tagged(d, #tag)?;
-                match tag.as_str() {
-                    #(#de_arms)*
-                    #de_fallback
-                }
-            }
-        }
+        #ser_impl
+        #de_impl
     }
 }
 

@@ -95,6 +95,8 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
         }
         .object(&query, &query_fields, "query", Mode::Request, &[]),
     }
+    let query_loc = t.get("query").map_or_else(|| t.loc(), |v| t.loc_of(v));
+    check_fixed(cx, &query_loc, &name, &query, &query_fields, "query", true);
 
     // request body (JSON body, or the text parts of a multipart body)
     let body_fields: Vec<&Field> = match src.body {
@@ -119,6 +121,8 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
                     example: &name,
                 }
                 .object(&j, &body_fields, "request", Mode::Request, &[]);
+                let as_text = src.body == BodyKind::Multipart;
+                check_fixed(cx, &r.loc, &name, &j, &body_fields, "request", as_text);
                 Some(j)
             }
             None => None,
@@ -266,6 +270,47 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
         binary,
         error: error.map(|e| e.v),
     })
+}
+
+/// Checks that `obj` carries every fixed-value field of `fields` with exactly its value: as JSON
+/// in a JSON body, as text in the query string and in multipart text parts.
+fn check_fixed(
+    cx: &mut Cx<'_>,
+    loc: &Loc,
+    example: &str,
+    obj: &J,
+    fields: &[&Field],
+    path: &str,
+    as_text: bool,
+) {
+    for f in fields {
+        let (Some(want), Some(got)) = (f.fixed_json(), obj.get(&f.wire)) else {
+            continue;
+        };
+        let ok = if as_text {
+            Some(text_of(got)) == f.fixed_text()
+        } else {
+            *got == want
+        };
+        if !ok {
+            cx.sink.error_help(
+                loc,
+                format!(
+                    "example `{example}`: `{path}.{}` is {got}, but the field always sends {want}",
+                    f.wire
+                ),
+                format!("write `{}` as {want}, the field's `value`", f.wire),
+            );
+        }
+    }
+}
+
+/// A query-string or text-part value as the server sees it.
+fn text_of(v: &J) -> String {
+    match v {
+        J::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn parse_json(cx: &mut Cx<'_>, s: &Sp<String>, example: &str, what: &str) -> Option<J> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Cx, Scope};
 use crate::diag::{Loc, did_you_mean};
-use crate::ir::{Field, NamedKind, Ty, TypeRef, WireFmt};
+use crate::ir::{Const, Field, NamedKind, Ty, TypeRef, WireFmt};
 use crate::load::{Value, ValueKind};
 use crate::names;
 use crate::reader::{Sp, Tbl, to_json};
@@ -36,6 +36,7 @@ const FIELD_KEYS: &[&str] = &[
     "deviation",
     "evidence",
     "sensitive",
+    "value",
 ];
 
 const PRIMITIVES: &[&str] = &[
@@ -108,7 +109,7 @@ fn read_one(
     t.check_keys(&mut cx.sink, FIELD_KEYS, &format!("field `{}`", key.v));
     let ty_src = t.req_str(&mut cx.sink, "type", &format!("field `{}`", key.v));
     let ty = ty_src.as_ref().and_then(|s| parse_ty(cx, scope, s));
-    let required = t.bool(&mut cx.sink, "required").is_some_and(|b| b.v);
+    let required = t.bool(&mut cx.sink, "required");
     let flatten = t.bool(&mut cx.sink, "flatten");
     let sensitive = t.bool(&mut cx.sink, "sensitive").is_some_and(|b| b.v);
     let docs = t.str(&mut cx.sink, "docs").map(|s| s.v).unwrap_or_default();
@@ -204,6 +205,19 @@ fn read_one(
         cx.sink
             .error(&ty_loc, "a query parameter cannot be a map or `json`");
     }
+    let value = t
+        .get("value")
+        .and_then(|v| fixed_value(cx, &t, v, &ty, site));
+    if let (Some(_), Some(r)) = (&value, &required) {
+        if !r.v {
+            cx.sink.error_help(
+                &r.loc,
+                "a field with `value` is always sent and cannot be `required = false`",
+                "remove `required`: a fixed-value field is implicitly required",
+            );
+        }
+    }
+    let required = value.is_some() || required.is_some_and(|b| b.v);
     Some(Lowered {
         field: Field {
             wire: key.v.clone(),
@@ -222,10 +236,75 @@ fn read_one(
                 )
             }),
             sensitive,
+            value,
         },
         loc: key.loc,
         evidence,
     })
+}
+
+/// Reads `value = …`: a scalar constant the request always sends, matching the field's type.
+fn fixed_value(cx: &mut Cx<'_>, t: &Tbl<'_>, v: &Value, ty: &Ty, site: Site) -> Option<Const> {
+    let loc = t.loc_of(v);
+    if !matches!(site, Site::Query | Site::Body | Site::Text) {
+        cx.sink.error_help(
+            &loc,
+            "`value` is only allowed on request fields",
+            "fixed values belong in `[request.query]`, `[request.fields]` or `[request.texts]`",
+        );
+        return None;
+    }
+    let scalar = matches!(
+        ty,
+        Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 | Ty::Timestamp
+    );
+    if !scalar {
+        cx.sink.error_help(
+            &loc,
+            "`value` needs a field of type `string`, `bool` or an integer type",
+            "a fixed value is a scalar constant; for a one-value enum use `type = \"string\"`",
+        );
+        return None;
+    }
+    let c = match &v.kind {
+        ValueKind::Str(s) if *ty == Ty::String => Const::Str(s.clone()),
+        ValueKind::Bool(b) if *ty == Ty::Bool => Const::Bool(*b),
+        ValueKind::Int(Some(i)) if !matches!(ty, Ty::String | Ty::Bool) => {
+            let fits = match ty {
+                Ty::I32 => i32::try_from(*i).is_ok(),
+                Ty::U32 => u32::try_from(*i).is_ok(),
+                Ty::U64 => u64::try_from(*i).is_ok() && i64::try_from(*i).is_ok(),
+                _ => i64::try_from(*i).is_ok(),
+            };
+            if !fits {
+                cx.sink.error(
+                    &loc,
+                    format!("`value = {i}` is out of range for the field's type"),
+                );
+                return None;
+            }
+            Const::Int(*i as i64)
+        }
+        ValueKind::Str(_) | ValueKind::Bool(_) | ValueKind::Int(_) => {
+            cx.sink.error_help(
+                &loc,
+                "`value` does not match the field's `type`",
+                "a string for `string`, true/false for `bool`, an integer for integer types",
+            );
+            return None;
+        }
+        other => {
+            cx.sink.error(
+                &loc,
+                format!(
+                    "`value` must be a string, an integer or a boolean, found {}",
+                    crate::reader::kind_name(other)
+                ),
+            );
+            return None;
+        }
+    };
+    Some(c)
 }
 
 /// Parses and resolves a type expression.
