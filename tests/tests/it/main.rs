@@ -1,0 +1,6 @@
+//! The integration tests: one binary (fast to link on two cores), one module per concern.
+
+mod client;
+mod examples;
+mod features;
+mod support;
