@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     match weixin_codegen::generate(&spec_dir, &out_dir, &weixin_codegen::Options::default()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(diagnostics) => {
-            eprintln!("{}", diagnostics.render_plain());
+            eprintln!("{}", diagnostics.under(&spec_dir).render_plain());
             eprintln!("error: the spec in {} is invalid", spec_dir.display());
             ExitCode::FAILURE
         }

@@ -157,6 +157,17 @@ impl Diagnostics {
         Self::default()
     }
 
+    /// The same diagnostics with every file path prefixed by `root` (the spec directory as the
+    /// user named it), so the paths work from where the command ran.
+    pub fn under(mut self, root: &std::path::Path) -> Self {
+        for d in &mut self.items {
+            if !d.path.is_empty() {
+                d.path = root.join(&d.path).display().to_string();
+            }
+        }
+        self
+    }
+
     /// Records a problem.
     pub fn push(&mut self, d: Diagnostic) {
         self.items.push(d);

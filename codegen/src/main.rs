@@ -35,7 +35,7 @@ fn check(dir: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(d) => {
-            eprint!("{}", d.render_plain());
+            eprint!("{}", d.under(dir).render_plain());
             ExitCode::FAILURE
         }
     }
@@ -45,7 +45,7 @@ fn render_module(dir: &Path, module: &str) -> ExitCode {
     let ir = match load(dir).and_then(lower) {
         Ok(ir) => ir,
         Err(d) => {
-            eprint!("{}", d.render_plain());
+            eprint!("{}", d.under(dir).render_plain());
             return ExitCode::FAILURE;
         }
     };

@@ -141,6 +141,33 @@ impl Client {
         E::Response::decode(raw)
     }
 
+    /// The full URL of a `GET` endpoint that needs no token or credentials, e.g. the QR code
+    /// image of `show_qrcode`, to put in a page instead of downloading it. Honours the base URL
+    /// overrides. Any other endpoint is refused with [`EncodeError::NotLinkable`], so a token or
+    /// secret can never end up in a handed-out link.
+    pub fn public_url<E: Endpoint>(&self, endpoint: &E) -> Result<String, Error> {
+        if E::METHOD != Method::Get || E::AUTH != Auth::None {
+            return Err(EncodeError::NotLinkable { endpoint: E::ID }.into());
+        }
+        let mut parts = RequestParts::new();
+        endpoint.encode(&mut parts)?;
+        let query: Vec<(&str, &str)> = parts
+            .query_pairs()
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let request = Request {
+            endpoint: E::ID,
+            method: E::METHOD,
+            host: E::HOST,
+            path: E::PATH,
+            query,
+            body: parts.body(),
+            retry: E::RETRY,
+        };
+        Ok(self.inner.http.url(&request)?.into())
+    }
+
     /// Calls an endpoint that is not in the spec: `path` on the API host, with the access
     /// token, the same refresh and errcode handling, and a JSON body for POST. GET calls may be
     /// resent after a transport failure; POST calls never are.

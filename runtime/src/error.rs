@@ -533,6 +533,12 @@ pub enum EncodeError {
         /// The rejected path.
         path: String,
     },
+    /// Only a `GET` endpoint that needs no token or credentials has a URL safe to hand out.
+    #[error("`{endpoint}` needs a token or credentials, or is not a GET; it has no public URL")]
+    NotLinkable {
+        /// The endpoint's id.
+        endpoint: &'static str,
+    },
     /// A file could not be read from disk.
     #[error("could not read `{}`", path.display())]
     ReadFile {

@@ -127,7 +127,7 @@ impl Http {
         }
     }
 
-    fn url(&self, req: &Request<'_>) -> Result<url::Url, Error> {
+    pub(crate) fn url(&self, req: &Request<'_>) -> Result<url::Url, Error> {
         if !req.path.starts_with('/') || req.path.contains(['?', '#']) {
             return Err(EncodeError::Path {
                 path: req.path.to_owned(),

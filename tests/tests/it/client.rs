@@ -294,3 +294,24 @@ fn clients_never_print_their_secret() {
     assert!(shown.contains(APP_ID));
     assert!(!shown.contains(APP_SECRET), "{shown}");
 }
+
+#[test]
+fn qr_code_image_url_is_built_without_credentials() {
+    use weixin::offiaccount::{basic::GetApiDomainIp, qrcode::ShowQrcode};
+
+    let mp = offiaccount::Client::new(APP_ID, APP_SECRET);
+    let ticket = "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==";
+    let url = mp
+        .public_url(&ShowQrcode::new(ticket))
+        .expect("show_qrcode needs no token");
+    assert_eq!(
+        url,
+        "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D"
+    );
+
+    // An endpoint that needs the access token never gets a shareable URL.
+    let err = mp
+        .public_url(&GetApiDomainIp::new())
+        .expect_err("needs a token");
+    assert!(err.to_string().contains("get_api_domain_ip"), "{err}");
+}
