@@ -81,10 +81,8 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(String, Duration), Error>>,
     {
-        if let Some(token) = self.load().await? {
-            if self.is_fresh(&token) {
-                return Ok(token.value().to_owned());
-            }
+        if let Some(value) = self.fresh().await? {
+            return Ok(value);
         }
         let _flight = self.flight.lock().await;
         let current = self.load().await?;
@@ -114,10 +112,8 @@ impl TokenCache {
                 }
             }
             tokio::time::sleep(POLL).await;
-            if let Some(token) = self.load().await? {
-                if self.is_fresh(&token) {
-                    return Ok(token.value().to_owned());
-                }
+            if let Some(value) = self.fresh().await? {
+                return Ok(value);
             }
             if Instant::now() >= deadline {
                 break;
@@ -125,6 +121,14 @@ impl TokenCache {
         }
         tracing::warn!(key = %self.key, "token refresh lock not released in time; refreshing anyway");
         self.fetch_and_store(fetch).await
+    }
+
+    /// The cached value, if there is one and it is not yet due for refresh.
+    async fn fresh(&self) -> Result<Option<String>, Error> {
+        let token = self.load().await?;
+        Ok(token
+            .filter(|t| self.is_fresh(t))
+            .map(|t| t.value().to_owned()))
     }
 
     /// Drops the cached value if it is still `stale`; returns whether it did.
@@ -141,10 +145,8 @@ impl TokenCache {
         Fut: Future<Output = Result<(String, Duration), Error>>,
     {
         // Another process may have refreshed between our check and taking the lock.
-        if let Some(token) = self.load().await? {
-            if self.is_fresh(&token) {
-                return Ok(token.value().to_owned());
-            }
+        if let Some(value) = self.fresh().await? {
+            return Ok(value);
         }
         self.fetch_and_store(fetch).await
     }
