@@ -25,20 +25,11 @@ use crate::transport::{self, Http, Request};
 /// `Debug` shows the AppID, never the secret or a token.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    inner: Arc<ClientParts>,
 }
 
+/// What [`ClientBuilder`] hands over; a client holds it behind an `Arc`.
 #[derive(Clone)]
-struct Inner {
-    app_id: String,
-    app_secret: AppSecret,
-    http: Arc<Http>,
-    tokens: Arc<dyn TokenProvider>,
-    ticket: TokenCache,
-    errcodes: &'static ErrCodeTable,
-}
-
-/// What [`ClientBuilder`] hands over.
 pub(crate) struct ClientParts {
     pub(crate) app_id: String,
     pub(crate) app_secret: AppSecret,
@@ -74,6 +65,21 @@ impl Call<'static> {
     }
 }
 
+impl<'a> Call<'a> {
+    /// The request this call makes with `query` (authentication included) and `body`.
+    pub(crate) fn request(&self, query: Vec<(&'a str, &'a str)>, body: &'a Body) -> Request<'a> {
+        Request {
+            endpoint: self.endpoint,
+            method: self.method,
+            host: self.host,
+            path: self.path,
+            query,
+            body,
+            retry: self.retry,
+        }
+    }
+}
+
 impl Client {
     /// A client for `app_id` using [`Shared::global`] and default settings.
     pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Client {
@@ -91,23 +97,8 @@ impl Client {
     }
 
     pub(crate) fn from_parts(parts: ClientParts) -> Client {
-        let ClientParts {
-            app_id,
-            app_secret,
-            http,
-            tokens,
-            ticket,
-            errcodes,
-        } = parts;
         Client {
-            inner: Arc::new(Inner {
-                app_id,
-                app_secret,
-                http,
-                tokens,
-                ticket,
-                errcodes,
-            }),
+            inner: Arc::new(parts),
         }
     }
 
@@ -156,15 +147,7 @@ impl Client {
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
             .collect();
-        let request = Request {
-            endpoint: E::ID,
-            method: E::METHOD,
-            host: E::HOST,
-            path: E::PATH,
-            query,
-            body: parts.body(),
-            retry: E::RETRY,
-        };
+        let request = Call::of::<E>().request(query, parts.body());
         Ok(self.inner.http.url(&request)?.into())
     }
 
@@ -311,16 +294,7 @@ impl Client {
             _ => {}
         }
         full.extend_from_slice(query);
-        let request = Request {
-            endpoint: call.endpoint,
-            method: call.method,
-            host: call.host,
-            path: call.path,
-            query: full,
-            body,
-            retry: call.retry,
-        };
-        self.inner.http.send(&request).await
+        self.inner.http.send(&call.request(full, body)).await
     }
 
     /// The API error a complete body carries, if any. Binary endpoints are only inspected when
