@@ -72,39 +72,25 @@ fn upload_field(cx: &Ctx<'_>, f: &crate::ir::FileField) -> Field {
 }
 
 /// Everything one endpoint emits.
+/// The fields a request stores: fixed-value fields are written by `encode`, never stored.
+fn settable(fields: &[Field]) -> impl Iterator<Item = &Field> {
+    fields.iter().filter(|f| f.value.is_none())
+}
+
 pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     let rt = &cx.rt;
     let json_body = ep.body == BodyKind::Json;
     let file_fields: Vec<Field> = ep.files.iter().map(|f| upload_field(cx, f)).collect();
-    let mut outs: Vec<FieldOut<'_>> = Vec::new();
-    for f in ep.query.iter().filter(|f| f.value.is_none()) {
-        outs.push(FieldOut {
-            field: f,
-            ty: types::rust_ty(cx, &f.ty),
-            role: Role::Skip,
-        });
-    }
-    for f in ep.fields.iter().filter(|f| f.value.is_none()) {
-        outs.push(FieldOut {
-            field: f,
-            ty: types::rust_ty(cx, &f.ty),
-            role: Role::Body,
-        });
-    }
-    for f in &file_fields {
-        outs.push(FieldOut {
+    let outs: Vec<FieldOut<'_>> = settable(&ep.query)
+        .map(|f| FieldOut::declared(cx, f, Role::Skip))
+        .chain(settable(&ep.fields).map(|f| FieldOut::declared(cx, f, Role::Body)))
+        .chain(file_fields.iter().map(|f| FieldOut {
             field: f,
             ty: quote!(#rt::Upload),
             role: Role::Skip,
-        });
-    }
-    for f in ep.texts.iter().filter(|f| f.value.is_none()) {
-        outs.push(FieldOut {
-            field: f,
-            ty: types::rust_ty(cx, &f.ty),
-            role: Role::Skip,
-        });
-    }
+        }))
+        .chain(settable(&ep.texts).map(|f| FieldOut::declared(cx, f, Role::Skip)))
+        .collect();
     let all: Vec<&Field> = outs.iter().map(|o| o.field).collect();
     let debug = types::manual_debug(&ep.type_name, &all);
     let default = outs.iter().all(|o| !o.field.required);
@@ -379,11 +365,7 @@ fn response(cx: &Ctx<'_>, ep: &Endpoint) -> (TokenStream, TokenStream) {
             let n = ident(name);
             let outs: Vec<FieldOut<'_>> = fields
                 .iter()
-                .map(|f| FieldOut {
-                    field: f,
-                    ty: types::rust_ty(cx, &f.ty),
-                    role: Role::Body,
-                })
+                .map(|f| FieldOut::declared(cx, f, Role::Body))
                 .collect();
             let refs: Vec<&Field> = fields.iter().collect();
             let debug = types::manual_debug(name, &refs);

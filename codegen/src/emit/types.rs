@@ -105,6 +105,17 @@ pub(crate) struct FieldOut<'a> {
     pub role: Role,
 }
 
+impl<'a> FieldOut<'a> {
+    /// `field` with the Rust type its spec type declares.
+    pub(crate) fn declared(cx: &Ctx<'_>, field: &'a Field, role: Role) -> Self {
+        FieldOut {
+            field,
+            ty: rust_ty(cx, &field.ty),
+            role,
+        }
+    }
+}
+
 fn is_collection(ty: &Ty) -> bool {
     matches!(ty, Ty::List(_) | Ty::Map(_))
 }
@@ -396,11 +407,7 @@ fn named_struct(cx: &Ctx<'_>, t: &TypeDef, fields: &[Field], usage: Usage) -> To
     };
     let outs: Vec<FieldOut<'_>> = fields
         .iter()
-        .map(|f| FieldOut {
-            field: f,
-            ty: rust_ty(cx, &f.ty),
-            role: Role::Body,
-        })
+        .map(|f| FieldOut::declared(cx, f, Role::Body))
         .collect();
     let refs: Vec<&Field> = fields.iter().collect();
     let debug = manual_debug(&t.name, &refs);
