@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod push;
+
 /// The whole checked spec.
 #[derive(Clone, Debug, Serialize)]
 pub struct Ir {
@@ -10,6 +12,8 @@ pub struct Ir {
     pub products: Vec<Product>,
     /// Global errcodes, sorted by code.
     pub errcodes: Vec<ErrCodeDef>,
+    /// Pushes and passive replies of `spec/push/`; `None` when the spec has no `push/`.
+    pub push: Option<push::Push>,
 }
 
 impl Ir {
@@ -19,6 +23,11 @@ impl Ir {
             .iter()
             .flat_map(|p| p.groups.iter())
             .flat_map(|g| g.endpoints.iter())
+    }
+
+    /// The pushes and replies of `spec/push/`, if the spec has that directory.
+    pub fn push(&self) -> Option<&push::Push> {
+        self.push.as_ref()
     }
 }
 

@@ -71,8 +71,9 @@ pub struct OutputFile {
     pub contents: String,
 }
 
-/// Renders the IR to files: `weixin.rs` (the root, to `include!`), `errcode.rs`, and per product
-/// `<product>/mod.rs`, `<product>/types.rs` and `<product>/<group>.rs`. Sorted by path.
+/// Renders the IR to files: `weixin.rs` (the root, to `include!`), `errcode.rs`, `push.rs` (when
+/// the spec has `push/`), and per product `<product>/mod.rs`, `<product>/types.rs` and
+/// `<product>/<group>.rs`. Sorted by path.
 pub fn render(ir: &Ir, opts: &Options) -> Vec<OutputFile> {
     emit::render(ir, opts)
 }
@@ -103,8 +104,8 @@ pub fn generate(spec_dir: &Path, out_dir: &Path, opts: &Options) -> Result<(), D
 }
 
 /// The `[features]` table the `weixin` crate must declare: one feature per group
-/// (`<product>-<group>`), one per product (all its groups), `full` (every product) and
-/// `__examples` (the example runner used by the tests).
+/// (`<product>-<group>`), one per product (all its groups), `push` when the spec has `push/`,
+/// `full` (every product, and `push`) and `__examples` (the example runner used by the tests).
 pub fn features(ir: &Ir) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     let mut full = Vec::new();
@@ -115,6 +116,10 @@ pub fn features(ir: &Ir) -> BTreeMap<String, Vec<String>> {
         }
         full.push(p.name.replace('_', "-"));
         out.insert(p.name.replace('_', "-"), groups);
+    }
+    if ir.push().is_some() {
+        out.insert("push".into(), Vec::new());
+        full.push("push".into());
     }
     out.insert("full".into(), full);
     out.insert(

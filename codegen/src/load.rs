@@ -26,7 +26,12 @@ pub(crate) enum DocKind {
     GroupTypes { product: String, group: String },
     /// `<product>/<group>/<endpoint>.toml`
     Endpoint { product: String, group: String },
+    /// `push/<family>.toml`: messages, replies and nested types of pushes.
+    Push,
 }
+
+/// The directory of pushes and replies; not a product.
+pub(crate) const PUSH_DIR: &str = "push";
 
 /// One parsed TOML document.
 pub(crate) struct Document {
@@ -41,6 +46,8 @@ pub struct Spec {
     pub(crate) docs: Vec<Document>,
     /// Directories that exist (product dirs, group dirs), for module-level checks.
     pub(crate) groups: Vec<(String, String)>,
+    /// Whether the spec has a `push/` directory.
+    pub(crate) has_push: bool,
 }
 
 impl fmt::Debug for Spec {
@@ -58,7 +65,8 @@ impl fmt::Debug for Spec {
     }
 }
 
-/// Reads every `.toml` file under `spec_dir` (layout in `spec/README.md`) and parses it.
+/// Reads every `.toml` file under `spec_dir` (layout in `spec/README.md`) and parses it;
+/// `push/` holds pushes and replies rather than a product.
 /// Fails with all TOML syntax errors and layout problems at once.
 pub fn load(spec_dir: &Path) -> Result<Spec, Diagnostics> {
     let mut loader = Loader {
@@ -68,6 +76,7 @@ pub fn load(spec_dir: &Path) -> Result<Spec, Diagnostics> {
         diags: Diagnostics::new(),
     };
     let mut groups = Vec::new();
+    let mut has_push = false;
     if !spec_dir.is_dir() {
         loader.diags.push(Diagnostic::file(
             spec_dir.display().to_string(),
@@ -79,6 +88,13 @@ pub fn load(spec_dir: &Path) -> Result<Spec, Diagnostics> {
     loader.required("errcodes.toml", DocKind::Errcodes);
     loader.required("glossary.toml", DocKind::Glossary);
     for product in loader.subdirs("") {
+        if product == PUSH_DIR {
+            has_push = true;
+            for file in loader.toml_files(PUSH_DIR) {
+                loader.read(&format!("{PUSH_DIR}/{file}"), DocKind::Push);
+            }
+            continue;
+        }
         let prod = product.clone();
         loader.required(
             &format!("{prod}/_product.toml"),
@@ -132,6 +148,7 @@ pub fn load(spec_dir: &Path) -> Result<Spec, Diagnostics> {
         sources,
         docs,
         groups,
+        has_push,
     })
 }
 
@@ -140,6 +157,7 @@ fn unreachable_spec() -> Spec {
         sources: Sources::default(),
         docs: Vec::new(),
         groups: Vec::new(),
+        has_push: false,
     }
 }
 

@@ -28,8 +28,16 @@ fn check(dir: &Path) -> ExitCode {
     match load(dir).and_then(lower) {
         Ok(ir) => {
             let modules: usize = ir.products.iter().map(|p| p.groups.len()).sum();
+            let push = ir.push().map_or(String::new(), |p| {
+                format!(
+                    "; {} pushes, {} replies, {} push types",
+                    p.messages.len(),
+                    p.replies.len(),
+                    p.types.len()
+                )
+            });
             println!(
-                "spec ok: {} endpoints in {modules} modules",
+                "spec ok: {} endpoints in {modules} modules{push}",
                 ir.endpoints().count()
             );
             ExitCode::SUCCESS

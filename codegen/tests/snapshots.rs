@@ -210,3 +210,86 @@ fn missing_spec_dir_is_a_diagnostic() {
     let err = load(Path::new("tests/fixtures/does-not-exist")).expect_err("no such dir");
     assert!(err.render_plain().contains("spec directory not found"));
 }
+
+#[test]
+fn push_ir_is_exposed() {
+    let ir = lower(load(Path::new("tests/fixtures/valid/push")).expect("loads")).expect("lowers");
+    let push = ir.push().expect("the fixture has push/");
+    let names: Vec<&str> = push.messages.iter().map(|m| m.rust.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ComponentVerifyTicket",
+            "ContactChange",
+            "ContactCreateUser",
+            "Location",
+            "PicSysPhoto",
+            "ScanCodePush",
+            "Text"
+        ]
+    );
+    let create = &push.messages[2];
+    assert_eq!(
+        create.matches,
+        [
+            ("ChangeType".to_owned(), "create_user".to_owned()),
+            ("Event".to_owned(), "change_contact".to_owned()),
+            ("MsgType".to_owned(), "event".to_owned()),
+        ]
+    );
+    assert!(matches!(
+        &create.examples[0].body,
+        weixin_codegen::ir::push::PushBody::Json(_)
+    ));
+    let location = &push.messages[3];
+    let rust: Vec<&str> = location.fields.iter().map(|f| f.rust.as_str()).collect();
+    assert_eq!(rust, ["location_x", "precise", "tags"]);
+    let news = push
+        .replies
+        .iter()
+        .find(|r| r.rust == "News")
+        .expect("News");
+    assert_eq!(news.fields[0].count_of.as_deref(), Some("articles"));
+    assert_eq!(news.constructor, None);
+    let ctors: Vec<Option<&str>> = push
+        .replies
+        .iter()
+        .map(|r| r.constructor.as_deref())
+        .collect();
+    assert_eq!(
+        ctors,
+        [
+            None,
+            Some("image"),
+            None,
+            Some("text"),
+            Some("transfer_customer_service")
+        ]
+    );
+    let usage: Vec<(&str, bool, bool)> = push
+        .types
+        .iter()
+        .map(|t| (t.name.as_str(), t.in_messages, t.in_replies))
+        .collect();
+    assert_eq!(
+        usage,
+        [
+            ("Article", false, true),
+            ("PicItem", true, false),
+            ("ScanCodeInfo", true, false),
+            ("SendPicsInfo", true, false),
+        ]
+    );
+    let features = weixin_codegen::features(&ir);
+    assert_eq!(features["full"], ["push"]);
+    assert!(features["push"].is_empty());
+    let no_push = lower(load(Path::new("tests/fixtures/valid/ack_response")).expect("loads"))
+        .expect("lowers");
+    assert!(no_push.push().is_none());
+    assert!(!weixin_codegen::features(&no_push).contains_key("push"));
+    assert!(
+        render(&no_push, &Options::default())
+            .iter()
+            .all(|f| f.path != "push.rs")
+    );
+}

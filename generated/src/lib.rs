@@ -22,6 +22,9 @@
 //! - Not in the spec yet? [`runtime::Client::call_json`] goes through the same token, refresh
 //!   and error path.
 //! - Errors: one [`Error`]; WeChat's codes are [`ErrCode`] constants in [`errcode`].
+//! - Pushes (feature `push`): `weixin::push` decodes what WeChat POSTs to your server into a
+//!   typed `push::Message` (unknown types are kept as `Message::Unknown`) and writes passive
+//!   replies (`push::Reply::text("hi")`), generated from `spec/push/`.
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub use weixin_runtime as runtime;

@@ -379,7 +379,7 @@ impl StoreError {
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "token store: {}", self.message)
+        write!(f, "store: {}", self.message)
     }
 }
 
@@ -576,6 +576,17 @@ impl ConfigError {
         Self {
             message: "could not build the HTTP client".to_owned(),
             source: Some(Box::new(e)),
+        }
+    }
+
+    /// An invalid push service setting (see `push::ServiceBuilder`).
+    pub(crate) fn push(
+        message: impl Into<String>,
+        source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source,
         }
     }
 

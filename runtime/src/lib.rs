@@ -56,6 +56,7 @@ mod errcode;
 mod error;
 pub mod jssdk;
 pub mod oauth;
+pub mod push;
 mod secret;
 mod shared;
 mod store;

@@ -29,6 +29,12 @@ pub(crate) fn all(ir: &Ir, opts: &Options, cx: &Ctx<'_>) -> Vec<OutputFile> {
             contents: finish(errcode(ir, cx), "errcodes.toml"),
         },
     ];
+    if let Some(push) = ir.push() {
+        out.push(OutputFile {
+            path: "push.rs".into(),
+            contents: finish(super::push::file(cx, push), "push/*.toml"),
+        });
+    }
     if opts.examples {
         out.push(OutputFile {
             path: "__examples.rs".into(),
@@ -79,6 +85,23 @@ fn root(ir: &Ir, opts: &Options) -> TokenStream {
         quote!(#d pub mod #m { #inc })
     });
     let errcode = include("errcode.rs");
+    let push = if ir.push().is_some() {
+        let inc = include("push.rs");
+        let cfg = if opts.features {
+            quote!(#[cfg(feature = "push")])
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            #cfg
+            /// Pushes (messages and events WeChat POSTs to your server) and passive replies, from
+            /// `spec/push/`: parse a body into a `Node`, decode it with `PushMessage::decode` into
+            /// a `Message`, and answer with a `Reply` written by `render_reply`.
+            pub mod push { #inc }
+        }
+    } else {
+        TokenStream::new()
+    };
     let examples = if opts.examples {
         let inc = include("__examples.rs");
         quote! {
@@ -94,6 +117,7 @@ fn root(ir: &Ir, opts: &Options) -> TokenStream {
         #(#products)*
         /// Named WeChat errcodes (from `spec/errcodes.toml`) and the table the clients use to classify them.
         pub mod errcode { #errcode }
+        #push
         #examples
     }
 }

@@ -2,6 +2,7 @@
 
 mod endpoint;
 mod files;
+mod push;
 mod types;
 
 use proc_macro2::TokenStream;

@@ -4,6 +4,7 @@
 mod endpoint;
 mod examples;
 mod fields;
+mod push;
 mod types;
 mod usage;
 
@@ -57,8 +58,13 @@ pub fn lower(spec: Spec) -> Result<Ir, Diagnostics> {
         }
     }
     products.sort_by(|a, b| a.name.cmp(&b.name));
+    let push = push::read(&mut cx, &spec);
     let Cx { sink, .. } = cx;
-    sink.diags.into_result(Ir { products, errcodes })
+    sink.diags.into_result(Ir {
+        products,
+        errcodes,
+        push,
+    })
 }
 
 /// Where a type is declared: (product, group or `None` for product-level types).

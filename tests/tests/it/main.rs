@@ -3,4 +3,5 @@
 mod client;
 mod examples;
 mod features;
+mod push_examples;
 mod support;
