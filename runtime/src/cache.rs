@@ -11,8 +11,6 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::error::{Error, StoreError, TokenError};
 use crate::store::{StoredToken, TokenStore};
 
-/// How long the cross-process refresh lock is held at most.
-const LOCK_TTL: Duration = Duration::from_secs(30);
 /// How often a waiter polls the store while another process refreshes.
 const POLL: Duration = Duration::from_millis(50);
 /// A value with less time left than this is not handed out while another process refreshes.
@@ -91,11 +89,12 @@ impl TokenCache {
                 return Ok(token.value().to_owned());
             }
         }
-        let deadline = Instant::now() + LOCK_TTL + Duration::from_secs(1);
+        let lock_ttl = self.store.lock_ttl();
+        let deadline = Instant::now() + lock_ttl + Duration::from_secs(1);
         loop {
             if self
                 .store
-                .try_lock(&self.lock_key, &self.owner, LOCK_TTL)
+                .try_lock(&self.lock_key, &self.owner, lock_ttl)
                 .await
                 .map_err(|e| self.fail(e))?
             {

@@ -48,6 +48,7 @@
 mod builder;
 mod cache;
 mod client;
+mod credentials;
 mod decode;
 mod download;
 pub mod endpoint;
@@ -57,6 +58,8 @@ mod error;
 pub mod jssdk;
 pub mod oauth;
 pub mod push;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod secret;
 mod shared;
 mod store;
@@ -67,6 +70,7 @@ pub mod wire;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
+pub use credentials::{CredentialStore, MemoryCredentialStore, StoredCredential};
 pub use decode::{Binary, Decode, DownloadInfo, JsonResponse, RawResponse};
 pub use endpoint::{
     Ack, Auth, Body, Credential, Endpoint, Host, Method, Part, RequestParts, ResponseKind, Retry,
@@ -79,6 +83,6 @@ pub use error::{
 pub use jssdk::JsSdkConfig;
 pub use secret::{AccessToken, AppSecret, JsapiTicket};
 pub use shared::{Shared, SharedBuilder};
-pub use store::{BoxFuture, MemoryTokenStore, StoredToken, TokenStore};
+pub use store::{BoxFuture, DEFAULT_LOCK_TTL, MemoryTokenStore, StoredToken, TokenStore};
 pub use token::{TokenProvider, TokenSource};
 pub use upload::{FileLimit, Upload};

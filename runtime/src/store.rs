@@ -113,7 +113,16 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// Releases the lock `key` if `owner` holds it.
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// How long a refresh lock is held at most: the time others wait when its holder dies
+    /// mid-refresh. 30 s unless a store says otherwise.
+    fn lock_ttl(&self) -> Duration {
+        DEFAULT_LOCK_TTL
+    }
 }
+
+/// The default [`TokenStore::lock_ttl`].
+pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(30);
 
 /// The default store: a map in this process's memory.
 #[derive(Default)]

@@ -1,1 +1,3 @@
-//! Integration tests live in `tests/it/`; this crate has no library code.
+//! Test support shared by the integration tests (`tests/it/`) and the benchmarks (`benches/`).
+
+pub mod redis_server;

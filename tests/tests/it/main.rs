@@ -4,4 +4,6 @@ mod client;
 mod examples;
 mod features;
 mod push_examples;
+mod redis_push;
+mod redis_stores;
 mod support;
