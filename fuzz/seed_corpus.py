@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Seeds fuzz/corpus/decrypt/ from runtime/tests/data/push_vectors.toml.
+"""Seeds fuzz/corpus/decrypt/ from runtime/tests/data/push_vectors.toml, and
+fuzz/corpus/push_decode/ from the sample pushes of spec/push/*.toml.
 
 Run from anywhere: `python3 fuzz/seed_corpus.py`. The corpus is not committed.
 
@@ -17,6 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parent
 VECTORS = ROOT.parent / "runtime" / "tests" / "data" / "push_vectors.toml"
 OUT = ROOT / "corpus" / "decrypt"
 RECEIVE_IDS = ["wx134c8103faa5a59e", ""]
+PUSH_SPEC = ROOT.parent / "spec" / "push"
+PUSH_OUT = ROOT / "corpus" / "push_decode"
 
 
 def plaintext(random: bytes, msg: bytes, receive_id: bytes) -> bytes:
@@ -45,6 +48,16 @@ def main() -> None:
     for seed in seeds:
         (OUT / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
     print(f"wrote {len(set(seeds))} seeds to {OUT}")
+
+    samples = []
+    for path in sorted(PUSH_SPEC.glob("*.toml")):
+        for message in tomllib.loads(path.read_text(encoding="utf-8")).get("message", []):
+            for example in message.get("example", []):
+                samples.append((example.get("xml") or example.get("json")).encode())
+    PUSH_OUT.mkdir(parents=True, exist_ok=True)
+    for sample in samples:
+        (PUSH_OUT / hashlib.sha1(sample).hexdigest()).write_bytes(sample)
+    print(f"wrote {len(set(samples))} seeds to {PUSH_OUT}")
 
 
 if __name__ == "__main__":

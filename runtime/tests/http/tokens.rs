@@ -209,7 +209,18 @@ async fn second_refresh_class_errcode_is_returned_not_looped() {
 async fn concurrent_refresh_class_errcodes_refresh_once() {
     let server = MockServer::start().await;
     mount_rotating_tokens(&server).await;
-    invalid_credential("T1").expect(2).mount(&server).await;
+    // The 40001 answers are slow, so both calls are in flight with T1 before either learns
+    // that it is invalid, however the two tasks are scheduled.
+    Mock::given(method("GET"))
+        .and(path("/cgi-bin/thing"))
+        .and(query_param("access_token", "T1"))
+        .respond_with(
+            json_ok(json!({"errcode": 40001, "errmsg": "invalid credential"}))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
     thing_mock("T2").expect(2).mount(&server).await;
     let client = client(&server);
     let (first, second) = (get_thing(), get_thing());

@@ -1,13 +1,13 @@
 //! The `weixin` crate's `[features]` table must be exactly what the spec implies: one feature per
 //! group, one per product, `full`, and the test-only `__examples`; plus the integration
-//! features, which are not spec-derived (`axum`).
+//! features, which are not spec-derived (`axum`, `redis`).
 
 use std::collections::BTreeMap;
 
 use crate::support;
 
 /// Features that switch on framework integrations rather than spec modules.
-const INTEGRATIONS: &[&str] = &["axum"];
+const INTEGRATIONS: &[&str] = &["axum", "redis"];
 
 #[test]
 fn cargo_features_match_the_spec() {
