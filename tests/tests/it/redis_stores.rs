@@ -337,3 +337,82 @@ async fn prefixes_keep_applications_apart() {
             .unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_are_durable_listed_and_never_silently_lost() {
+    use weixin_runtime::CredentialStore;
+
+    let mut redis_server = RedisServer::start();
+    let redis = Redis::open(&redis_server.url()).unwrap().with_prefix("op:");
+    let store = redis.credential_store();
+    let before = SystemTime::now() - Duration::from_secs(1);
+    store
+        .save("weixin:component_verify_ticket:wxcomp", "ticket@@@1")
+        .await
+        .unwrap();
+    store
+        .save("weixin:authorizer_refresh_token:wxcomp:wxa1", "refresh-1")
+        .await
+        .unwrap();
+    store
+        .save("weixin:authorizer_refresh_token:wxcomp:wxa2", "refresh-2")
+        .await
+        .unwrap();
+    store
+        .save("weixin:authorizer_refresh_token:wxcomp:wxa2", "refresh-2b")
+        .await
+        .unwrap();
+
+    let ticket = store
+        .load("weixin:component_verify_ticket:wxcomp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ticket.value(), "ticket@@@1");
+    assert!(ticket.updated_at() >= before);
+    assert_eq!(
+        store
+            .keys("weixin:authorizer_refresh_token:wxcomp:")
+            .await
+            .unwrap(),
+        [
+            "weixin:authorizer_refresh_token:wxcomp:wxa1",
+            "weixin:authorizer_refresh_token:wxcomp:wxa2"
+        ]
+    );
+    let refreshed = store
+        .load("weixin:authorizer_refresh_token:wxcomp:wxa2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refreshed.value(), "refresh-2b");
+    let ttl: i64 = redis_server
+        .connection()
+        .ttl("op:weixin:component_verify_ticket:wxcomp")
+        .unwrap();
+    assert_eq!(ttl, -1, "durable credentials never expire");
+    store
+        .remove("weixin:authorizer_refresh_token:wxcomp:wxa1")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .load("weixin:authorizer_refresh_token:wxcomp:wxa1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    redis_server.stop();
+    let err = store
+        .save("weixin:component_verify_ticket:wxcomp", "ticket@@@2")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Redis HSET failed"), "{err}");
+    assert!(
+        store
+            .load("weixin:component_verify_ticket:wxcomp")
+            .await
+            .is_err()
+    );
+}
