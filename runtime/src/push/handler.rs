@@ -14,7 +14,7 @@ use crate::store::BoxFuture;
 /// let service = Service::builder("token").build(|push: Push<Message>| async move {
 ///     match push.message() {
 ///         Message::Text(text) => Reply::text(format!("you said {}", text.content)),
-///         _ => Reply::success(),
+///         _ => Reply::Success,
 ///     }
 /// })?;
 /// ```
