@@ -14,9 +14,6 @@ const KEYS: &[&str] = &[
     "rust", "match", "summary", "docs", "doc_url", "products", "fields", "example",
 ];
 
-/// Envelope fields every push carries, always exposed on `push::Meta`.
-const ENVELOPE: &[&str] = &["ToUserName", "FromUserName", "CreateTime", "MsgType"];
-
 /// A lowered message with the places later checks point at.
 pub(super) struct Lowered {
     pub ir: Message,
@@ -46,7 +43,7 @@ pub(super) fn read(
     let lowered = fields::read_all(cx, declared, table, Site::Message);
     for f in &lowered {
         let wire = f.field.wire.as_str();
-        if ENVELOPE.contains(&wire) {
+        if super::HEADER_FIELDS.contains(&wire) {
             cx.sink.error_help(
                 &f.loc,
                 format!("`{wire}` is a header field and cannot be declared"),

@@ -17,6 +17,10 @@ use crate::load::{DocKind, Spec, ValueKind};
 use crate::names;
 use crate::reader::{Sp, Tbl};
 
+/// The header every push and every reply carries: exposed on `push::Meta` for pushes, written
+/// by `render_reply` for replies, so never declared as a field.
+const HEADER_FIELDS: &[&str] = &["ToUserName", "FromUserName", "CreateTime", "MsgType"];
+
 /// Reads every file of `spec/push/`; `None` when the spec has no such directory.
 pub(crate) fn read(cx: &mut Cx<'_>, spec: &Spec) -> Option<Push> {
     if !spec.has_push {

@@ -14,9 +14,6 @@ const KEYS: &[&str] = &[
     "rust", "msg_type", "summary", "docs", "doc_url", "wrap", "fields", "example",
 ];
 
-/// Header fields `render_reply` writes itself.
-const HEADER: &[&str] = &["ToUserName", "FromUserName", "CreateTime", "MsgType"];
-
 /// A lowered reply with the place later checks point at.
 pub(super) struct Lowered {
     pub ir: Reply,
@@ -54,7 +51,7 @@ pub(super) fn read(
     let table = t.table(&mut cx.sink, "fields");
     let lowered = fields::read_all(cx, declared, table, Site::Reply);
     for f in &lowered {
-        if HEADER.contains(&f.field.wire.as_str()) {
+        if super::HEADER_FIELDS.contains(&f.field.wire.as_str()) {
             cx.sink.error_help(
                 &f.loc,
                 format!(
