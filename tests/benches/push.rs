@@ -1,0 +1,278 @@
+//! Messages per second through the push path, against the bare crypto work of one message.
+//!
+//! `cargo bench -p weixin-tests --bench push`
+//!
+//! - `push/safe_mode_full`: an encrypted Official Account text push through `Service::handle`
+//!   (signature, freshness, decryption, parsing, typed decoding, dedup, context, the echo handler
+//!   on a spawned task, rendering, encryption and signing of the reply), default settings.
+//! - `push/plain_mode_full`: the same push in plain mode.
+//! - `push/safe_mode_no_context` (diagnostic): `safe_mode_full` with `.context(NoContext)`, to
+//!   show what the default conversation context costs.
+//! - `push/crypto_floor`: only the crypto and encoding of one such message, with `aes`, `cbc`,
+//!   `base64` and `sha1` directly: the lower bound for `safe_mode_full`.
+//!
+//! Every timed push is distinct (its own `MsgId`, built and encrypted untimed in the batch setup,
+//! with a fresh timestamp), so dedup never answers from its store. Runs on a current-thread Tokio
+//! runtime: the figures are per core.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aes::Aes256;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cbc::cipher::block_padding::NoPadding;
+use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use sha1::{Digest, Sha1};
+use weixin::push::crypto::MsgCrypt;
+use weixin::push::signature::sorted_sha1_hex;
+use weixin::push::{Message, Push, Reply, Service};
+use weixin::runtime::push::{NoContext, PushRequest};
+
+/// The Tencent sample's token, `EncodingAESKey` and AppID (also used by `bench/wechatpy_push.py`).
+const TOKEN: &str = "spamtest";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+const APP_ID: &str = "wx2c2769f8efd9abc2";
+const ACCOUNT: &str = "gh_10f6c3c3ac5a";
+const USER: &str = "oyORnuP8q7ou2gfYjqLzSIWZf0rs";
+const CONTENT: &str = "Hello! 你好，请问今天的营业时间是几点到几点？";
+const NONCE: &str = "1320562132";
+
+/// The echo bot's handler (`generated/examples/echo_bot.rs`, without its log line).
+async fn echo(push: Push) -> Reply {
+    match push.message() {
+        Message::Text(text) => Reply::text(format!("echo: {}", text.content)),
+        Message::Subscribe(_) => Reply::text("welcome"),
+        _ => Reply::Success,
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+/// The decrypted XML of a text push with this `MsgId`.
+fn push_xml(msg_id: u64, timestamp: u64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>\n\
+         <FromUserName><![CDATA[{USER}]]></FromUserName>\n\
+         <CreateTime>{timestamp}</CreateTime>\n\
+         <MsgType><![CDATA[text]]></MsgType>\n\
+         <Content><![CDATA[{CONTENT}]]></Content>\n\
+         <MsgId>{msg_id}</MsgId>\n</xml>"
+    )
+}
+
+/// One request as WeChat sends it: the query string and the body.
+struct Request {
+    query: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    /// A safe-mode push: `<Encrypt>` in the body, `msg_signature` in the query.
+    fn safe(crypt: &MsgCrypt, msg_id: u64) -> Self {
+        let timestamp = unix_now();
+        let encrypt = crypt.encrypt(push_xml(msg_id, timestamp).as_bytes());
+        let ts = timestamp.to_string();
+        let signature = sorted_sha1_hex(&[TOKEN, &ts, NONCE]);
+        let msg_signature = crypt.msg_signature(&ts, NONCE, &encrypt);
+        Request {
+            query: format!(
+                "signature={signature}&timestamp={ts}&nonce={NONCE}&openid={USER}\
+                 &encrypt_type=aes&msg_signature={msg_signature}"
+            ),
+            body: format!(
+                "<xml>\n<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>\n\
+                 <Encrypt><![CDATA[{encrypt}]]></Encrypt>\n</xml>"
+            )
+            .into_bytes(),
+        }
+    }
+
+    /// A plain-mode push: the XML itself, `signature` in the query.
+    fn plain(msg_id: u64) -> Self {
+        let timestamp = unix_now();
+        let ts = timestamp.to_string();
+        let signature = sorted_sha1_hex(&[TOKEN, &ts, NONCE]);
+        Request {
+            query: format!("signature={signature}&timestamp={ts}&nonce={NONCE}&openid={USER}"),
+            body: push_xml(msg_id, timestamp).into_bytes(),
+        }
+    }
+
+    fn as_push(&self) -> PushRequest<'_> {
+        PushRequest {
+            method: "POST",
+            query: &self.query,
+            body: &self.body,
+        }
+    }
+}
+
+/// The AES key and IV of [`AES_KEY`], decoded the way WXBizMsgCrypt does.
+fn key_and_iv() -> (Aes256, [u8; 16]) {
+    let key = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    )
+    .decode(format!("{AES_KEY}="))
+    .expect("key decodes");
+    let mut iv = [0u8; 16];
+    iv.copy_from_slice(&key[..16]);
+    (Aes256::new_from_slice(&key).expect("32-byte key"), iv)
+}
+
+/// Sorts the parts, concatenates them and returns the lowercase hex SHA-1.
+fn sorted_sha1(parts: &mut [&str]) -> String {
+    parts.sort_unstable();
+    let mut hasher = Sha1::new();
+    for part in parts.iter() {
+        hasher.update(part.as_bytes());
+    }
+    hex_lower(&hasher.finalize())
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// The crypto and encoding of one safe-mode message, and nothing else.
+struct Floor {
+    cipher: Aes256,
+    iv: [u8; 16],
+    timestamp: String,
+    encrypt: String,
+    msg_signature: String,
+    reply: Vec<u8>,
+}
+
+impl Floor {
+    /// Returns the reply's base64 ciphertext and signature (so nothing is optimised away).
+    fn run(&self) -> (String, String) {
+        let mut parts = [TOKEN, &self.timestamp, NONCE, &self.encrypt];
+        let signature = sorted_sha1(&mut parts);
+        assert_eq!(signature, self.msg_signature, "incoming signature");
+        let mut buf = STANDARD.decode(&self.encrypt).expect("base64");
+        cbc::Decryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into())
+            .decrypt_padded_mut::<NoPadding>(&mut buf)
+            .expect("whole blocks");
+
+        // random(16) || len(4) || reply || appid, padded to 32 bytes, as the real reply.
+        let unpadded = 20 + self.reply.len() + APP_ID.len();
+        let pad = 32 - unpadded % 32;
+        let mut out = Vec::with_capacity(unpadded + pad);
+        out.extend_from_slice(&buf[..16]);
+        out.extend_from_slice(
+            &u32::try_from(self.reply.len())
+                .expect("small")
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(&self.reply);
+        out.extend_from_slice(APP_ID.as_bytes());
+        out.resize(unpadded + pad, u8::try_from(pad).expect("pad <= 32"));
+        let len = out.len();
+        cbc::Encryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into())
+            .encrypt_padded_mut::<NoPadding>(&mut out, len)
+            .expect("whole blocks");
+        let reply_b64 = STANDARD.encode(&out);
+        let mut parts = [TOKEN, &self.timestamp, NONCE, &reply_b64];
+        let reply_signature = sorted_sha1(&mut parts);
+        (reply_b64, reply_signature)
+    }
+}
+
+fn push(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let safe: Service = Service::builder(TOKEN)
+        .app_id(APP_ID)
+        .encoding_aes_key(AES_KEY)
+        .build(echo)
+        .expect("safe-mode service");
+    let no_context: Service = Service::builder(TOKEN)
+        .app_id(APP_ID)
+        .encoding_aes_key(AES_KEY)
+        .context(NoContext)
+        .build(echo)
+        .expect("safe-mode service without context");
+    let plain: Service = Service::builder(TOKEN).build(echo).expect("plain service");
+    let crypt = MsgCrypt::new(TOKEN, AES_KEY, APP_ID).expect("crypt");
+    let next_id = AtomicU64::new(6_054_768_590_064_713_728);
+    let fresh_id = || next_id.fetch_add(1, Ordering::Relaxed);
+
+    // Sanity: both services answer the echo, so the timed loop measures the real path.
+    let response = runtime.block_on(safe.handle(Request::safe(&crypt, fresh_id()).as_push()));
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(response.body.contains("<Encrypt>"), "{}", response.body);
+    let plain_reply = runtime
+        .block_on(plain.handle(Request::plain(fresh_id()).as_push()))
+        .body;
+    assert!(plain_reply.contains("echo: "), "{plain_reply}");
+
+    let floor = {
+        let (cipher, iv) = key_and_iv();
+        let timestamp = unix_now().to_string();
+        let encrypt = crypt.encrypt(push_xml(fresh_id(), unix_now()).as_bytes());
+        let msg_signature = crypt.msg_signature(&timestamp, NONCE, &encrypt);
+        Floor {
+            cipher,
+            iv,
+            timestamp,
+            encrypt,
+            msg_signature,
+            // Same size as the real reply (its CreateTime has as many digits).
+            reply: plain_reply.into_bytes(),
+        }
+    };
+
+    let mut group = c.benchmark_group("push");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("safe_mode_full", |b| {
+        b.to_async(&runtime).iter_batched(
+            || Request::safe(&crypt, fresh_id()),
+            |request| {
+                let safe = &safe;
+                async move { safe.handle(request.as_push()).await }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("safe_mode_no_context", |b| {
+        b.to_async(&runtime).iter_batched(
+            || Request::safe(&crypt, fresh_id()),
+            |request| {
+                let no_context = &no_context;
+                async move { no_context.handle(request.as_push()).await }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("plain_mode_full", |b| {
+        b.to_async(&runtime).iter_batched(
+            || Request::plain(fresh_id()),
+            |request| {
+                let plain = &plain;
+                async move { plain.handle(request.as_push()).await }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("crypto_floor", |b| b.iter(|| floor.run()));
+    group.finish();
+}
+
+criterion_group!(benches, push);
+criterion_main!(benches);
