@@ -16,7 +16,6 @@
 //! runtime: the figures are per core.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aes::Aes256;
 use base64::Engine;
@@ -25,94 +24,15 @@ use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use sha1::{Digest, Sha1};
+use weixin::push::Service;
 use weixin::push::crypto::MsgCrypt;
-use weixin::push::signature::sorted_sha1_hex;
-use weixin::push::{Message, Push, Reply, Service};
-use weixin::runtime::push::{NoContext, PushRequest};
+use weixin::runtime::push::NoContext;
+use weixin_tests::push_fixture::{
+    AES_KEY, APP_ID, NONCE, SignedPush, TOKEN, echo, text_xml, unix_now,
+};
 
-/// The Tencent sample's token, `EncodingAESKey` and AppID (also used by `bench/wechatpy_push.py`).
-const TOKEN: &str = "spamtest";
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-const APP_ID: &str = "wx2c2769f8efd9abc2";
-const ACCOUNT: &str = "gh_10f6c3c3ac5a";
+/// The one sender of every timed push: its context holds the full history (the worst case).
 const USER: &str = "oyORnuP8q7ou2gfYjqLzSIWZf0rs";
-const CONTENT: &str = "Hello! 你好，请问今天的营业时间是几点到几点？";
-const NONCE: &str = "1320562132";
-
-/// The echo bot's handler (`generated/examples/echo_bot.rs`, without its log line).
-async fn echo(push: Push) -> Reply {
-    match push.message() {
-        Message::Text(text) => Reply::text(format!("echo: {}", text.content)),
-        Message::Subscribe(_) => Reply::text("welcome"),
-        _ => Reply::Success,
-    }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-/// The decrypted XML of a text push with this `MsgId`.
-fn push_xml(msg_id: u64, timestamp: u64) -> String {
-    format!(
-        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>\n\
-         <FromUserName><![CDATA[{USER}]]></FromUserName>\n\
-         <CreateTime>{timestamp}</CreateTime>\n\
-         <MsgType><![CDATA[text]]></MsgType>\n\
-         <Content><![CDATA[{CONTENT}]]></Content>\n\
-         <MsgId>{msg_id}</MsgId>\n</xml>"
-    )
-}
-
-/// One request as WeChat sends it: the query string and the body.
-struct Request {
-    query: String,
-    body: Vec<u8>,
-}
-
-impl Request {
-    /// A safe-mode push: `<Encrypt>` in the body, `msg_signature` in the query.
-    fn safe(crypt: &MsgCrypt, msg_id: u64) -> Self {
-        let timestamp = unix_now();
-        let encrypt = crypt.encrypt(push_xml(msg_id, timestamp).as_bytes());
-        let ts = timestamp.to_string();
-        let signature = sorted_sha1_hex(&[TOKEN, &ts, NONCE]);
-        let msg_signature = crypt.msg_signature(&ts, NONCE, &encrypt);
-        Request {
-            query: format!(
-                "signature={signature}&timestamp={ts}&nonce={NONCE}&openid={USER}\
-                 &encrypt_type=aes&msg_signature={msg_signature}"
-            ),
-            body: format!(
-                "<xml>\n<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>\n\
-                 <Encrypt><![CDATA[{encrypt}]]></Encrypt>\n</xml>"
-            )
-            .into_bytes(),
-        }
-    }
-
-    /// A plain-mode push: the XML itself, `signature` in the query.
-    fn plain(msg_id: u64) -> Self {
-        let timestamp = unix_now();
-        let ts = timestamp.to_string();
-        let signature = sorted_sha1_hex(&[TOKEN, &ts, NONCE]);
-        Request {
-            query: format!("signature={signature}&timestamp={ts}&nonce={NONCE}&openid={USER}"),
-            body: push_xml(msg_id, timestamp).into_bytes(),
-        }
-    }
-
-    fn as_push(&self) -> PushRequest<'_> {
-        PushRequest {
-            method: "POST",
-            query: &self.query,
-            body: &self.body,
-        }
-    }
-}
 
 /// The AES key and IV of [`AES_KEY`], decoded the way WXBizMsgCrypt does.
 fn key_and_iv() -> (Aes256, [u8; 16]) {
@@ -134,17 +54,7 @@ fn sorted_sha1(parts: &mut [&str]) -> String {
     for part in parts.iter() {
         hasher.update(part.as_bytes());
     }
-    hex_lower(&hasher.finalize())
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    hex::encode(hasher.finalize())
 }
 
 /// The crypto and encoding of one safe-mode message, and nothing else.
@@ -214,18 +124,19 @@ fn push(c: &mut Criterion) {
     let fresh_id = || next_id.fetch_add(1, Ordering::Relaxed);
 
     // Sanity: both services answer the echo, so the timed loop measures the real path.
-    let response = runtime.block_on(safe.handle(Request::safe(&crypt, fresh_id()).as_push()));
+    let response =
+        runtime.block_on(safe.handle(SignedPush::safe(&crypt, USER, fresh_id()).request()));
     assert_eq!(response.status, 200, "{}", response.body);
     assert!(response.body.contains("<Encrypt>"), "{}", response.body);
     let plain_reply = runtime
-        .block_on(plain.handle(Request::plain(fresh_id()).as_push()))
+        .block_on(plain.handle(SignedPush::plain(USER, fresh_id()).request()))
         .body;
     assert!(plain_reply.contains("echo: "), "{plain_reply}");
 
     let floor = {
         let (cipher, iv) = key_and_iv();
         let timestamp = unix_now().to_string();
-        let encrypt = crypt.encrypt(push_xml(fresh_id(), unix_now()).as_bytes());
+        let encrypt = crypt.encrypt(text_xml(USER, fresh_id(), unix_now()).as_bytes());
         let msg_signature = crypt.msg_signature(&timestamp, NONCE, &encrypt);
         Floor {
             cipher,
@@ -242,30 +153,30 @@ fn push(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("safe_mode_full", |b| {
         b.to_async(&runtime).iter_batched(
-            || Request::safe(&crypt, fresh_id()),
+            || SignedPush::safe(&crypt, USER, fresh_id()),
             |request| {
                 let safe = &safe;
-                async move { safe.handle(request.as_push()).await }
+                async move { safe.handle(request.request()).await }
             },
             BatchSize::SmallInput,
         )
     });
     group.bench_function("safe_mode_no_context", |b| {
         b.to_async(&runtime).iter_batched(
-            || Request::safe(&crypt, fresh_id()),
+            || SignedPush::safe(&crypt, USER, fresh_id()),
             |request| {
                 let no_context = &no_context;
-                async move { no_context.handle(request.as_push()).await }
+                async move { no_context.handle(request.request()).await }
             },
             BatchSize::SmallInput,
         )
     });
     group.bench_function("plain_mode_full", |b| {
         b.to_async(&runtime).iter_batched(
-            || Request::plain(fresh_id()),
+            || SignedPush::plain(USER, fresh_id()),
             |request| {
                 let plain = &plain;
-                async move { plain.handle(request.as_push()).await }
+                async move { plain.handle(request.request()).await }
             },
             BatchSize::SmallInput,
         )

@@ -1,3 +1,4 @@
 //! Test support shared by the integration tests (`tests/it/`) and the benchmarks (`benches/`).
 
+pub mod push_fixture;
 pub mod redis_server;

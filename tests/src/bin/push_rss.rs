@@ -9,31 +9,15 @@
 //! see the plateau once the dedup store holds its 100,000 entries).
 
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use weixin::push::Service;
 use weixin::push::crypto::MsgCrypt;
-use weixin::push::signature::sorted_sha1_hex;
-use weixin::push::{Message, Push, Reply, Service};
-use weixin::runtime::push::PushRequest;
+use weixin_tests::push_fixture::{AES_KEY, APP_ID, SignedPush, TOKEN, echo};
 
-const TOKEN: &str = "spamtest";
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-const APP_ID: &str = "wx2c2769f8efd9abc2";
-const ACCOUNT: &str = "gh_10f6c3c3ac5a";
-const NONCE: &str = "1320562132";
 /// Distinct senders: twice the default context store's 10,000 users, so it evicts; each
 /// user sends 5 of the 100,000 pushes.
 const USERS: u64 = 20_000;
 const DEFAULT_PUSHES: u64 = 100_000;
-
-/// The echo bot's handler (`generated/examples/echo_bot.rs`, without its log line).
-async fn echo(push: Push) -> Reply {
-    match push.message() {
-        Message::Text(text) => Reply::text(format!("echo: {}", text.content)),
-        Message::Subscribe(_) => Reply::text("welcome"),
-        _ => Reply::Success,
-    }
-}
 
 /// `VmRSS` of this process, as `/proc/self/status` writes it (e.g. `5120 kB`).
 fn vm_rss() -> String {
@@ -47,40 +31,6 @@ fn vm_rss() -> String {
         .unwrap_or_else(|| "unavailable (no /proc/self/status)".to_owned())
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// The query string and body of the safe-mode push number `n`.
-fn safe_push(crypt: &MsgCrypt, n: u64) -> (String, String) {
-    let ts = unix_now().to_string();
-    let user = format!("oyORnuP8q7ou2gfYjqLzSI{:06}", n % USERS);
-    let xml = format!(
-        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>\n\
-         <FromUserName><![CDATA[{user}]]></FromUserName>\n\
-         <CreateTime>{ts}</CreateTime>\n\
-         <MsgType><![CDATA[text]]></MsgType>\n\
-         <Content><![CDATA[Hello! 你好，请问今天的营业时间是几点到几点？]]></Content>\n\
-         <MsgId>{}</MsgId>\n</xml>",
-        6_054_768_590_064_713_728 + n
-    );
-    let encrypt = crypt.encrypt(xml.as_bytes());
-    let signature = sorted_sha1_hex(&[TOKEN, &ts, NONCE]);
-    let msg_signature = crypt.msg_signature(&ts, NONCE, &encrypt);
-    let query = format!(
-        "signature={signature}&timestamp={ts}&nonce={NONCE}&openid={user}\
-         &encrypt_type=aes&msg_signature={msg_signature}"
-    );
-    let body = format!(
-        "<xml>\n<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>\n\
-         <Encrypt><![CDATA[{encrypt}]]></Encrypt>\n</xml>"
-    );
-    (query, body)
-}
-
 async fn run(pushes: u64) -> Result<(), String> {
     let service: Service = Service::builder(TOKEN)
         .app_id(APP_ID)
@@ -90,13 +40,9 @@ async fn run(pushes: u64) -> Result<(), String> {
     let crypt = MsgCrypt::new(TOKEN, AES_KEY, APP_ID).map_err(|e| format!("bad key: {e}"))?;
     println!("pushes {:>7}  VmRSS {}", 0, vm_rss());
     for n in 1..=pushes {
-        let (query, body) = safe_push(&crypt, n);
-        let request = PushRequest {
-            method: "POST",
-            query: &query,
-            body: body.as_bytes(),
-        };
-        let response = service.handle(request).await;
+        let user = format!("oyORnuP8q7ou2gfYjqLzSI{:06}", n % USERS);
+        let push = SignedPush::safe(&crypt, &user, 6_054_768_590_064_713_728 + n);
+        let response = service.handle(push.request()).await;
         if response.status != 200 || !response.body.contains("<Encrypt>") {
             return Err(format!(
                 "push {n} was answered {} {:?}",
