@@ -52,7 +52,8 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct Redis {
     conn: ConnectionManager,
     prefix: Arc<str>,
-    health: Arc<Health>,
+    /// Whether an outage is in progress (to log its start and end once).
+    down: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Redis {
@@ -81,7 +82,7 @@ impl Redis {
         Ok(Redis {
             conn,
             prefix: Arc::from(""),
-            health: Arc::new(Health::default()),
+            down: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -138,7 +139,7 @@ impl Redis {
 
     /// Turns a Redis error into a [`StoreError`], logging the start of an outage once.
     pub(crate) fn failed(&self, what: &str, error: ::redis::RedisError) -> StoreError {
-        if !self.health.down.swap(true, Ordering::Relaxed) {
+        if !self.down.swap(true, Ordering::Relaxed) {
             tracing::warn!(error = %error, "Redis is unreachable ({what}); see the stores' documented fallbacks");
         }
         StoreError::with_source(format!("Redis {what} failed"), error)
@@ -175,24 +176,22 @@ impl Redis {
     where
         V: ::redis::ToRedisArgs + ::redis::ToSingleRedisArg + Send + Sync,
     {
-        let ttl_ms = ttl.as_millis().max(1) as u64;
         let result = self
             .connection()
-            .pset_ex::<_, _, ()>(self.key(key), value, ttl_ms)
+            .pset_ex::<_, _, ()>(self.key(key), value, millis_at_least_one(ttl))
             .await;
         self.check("SET", result)
     }
 
     /// Records a successful command, logging the end of an outage once.
     pub(crate) fn succeeded(&self) {
-        if self.health.down.swap(false, Ordering::Relaxed) {
+        if self.down.swap(false, Ordering::Relaxed) {
             tracing::info!("Redis is reachable again");
         }
     }
 }
 
-/// Whether an outage is in progress (to log its start and end once).
-#[derive(Debug, Default)]
-struct Health {
-    down: AtomicBool,
+/// A TTL in whole milliseconds for `PX`, which refuses 0.
+pub(crate) fn millis_at_least_one(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }

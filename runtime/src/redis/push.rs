@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ::redis::{AsyncCommands, Script};
 
-use super::Redis;
+use super::{Redis, millis_at_least_one};
 use crate::error::StoreError;
 use crate::push::{Claim, ContextStore, DedupStore};
 use crate::store::BoxFuture;
@@ -38,10 +38,6 @@ impl RedisDedupStore {
     }
 }
 
-fn ms(d: Duration) -> u64 {
-    d.as_millis().max(1) as u64
-}
-
 impl DedupStore for RedisDedupStore {
     fn claim<'a>(
         &'a self,
@@ -53,7 +49,7 @@ impl DedupStore for RedisDedupStore {
                 "claim",
                 self.claim
                     .key(self.redis.key(key))
-                    .arg(ms(ttl))
+                    .arg(millis_at_least_one(ttl))
                     .invoke_async(&mut self.redis.connection())
                     .await,
             )?;

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::redis::{AsyncCommands, Script};
 
-use super::Redis;
+use super::{Redis, millis_at_least_one};
 use crate::error::StoreError;
 use crate::store::{BoxFuture, DEFAULT_LOCK_TTL, MemoryTokenStore, StoredToken, TokenStore};
 
@@ -79,13 +79,8 @@ impl RedisTokenStore {
         self
     }
 
-    /// After a Redis failure: the local fallback, or the error when failing fast.
-    fn fallback(
-        &self,
-        what: &str,
-        error: ::redis::RedisError,
-    ) -> Result<&MemoryTokenStore, StoreError> {
-        let error = self.redis.failed(what, error);
+    /// After a Redis failure (already logged): the local fallback, or the error when failing fast.
+    fn fallback(&self, error: StoreError) -> Result<&MemoryTokenStore, StoreError> {
         self.local.as_ref().ok_or(error)
     }
 }
@@ -116,23 +111,20 @@ impl TokenStore for RedisTokenStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>> {
         Box::pin(async move {
             let full = self.redis.key(key);
-            match self
+            let result = self
                 .redis
                 .connection()
                 .get::<_, Option<String>>(&full)
-                .await
-            {
-                Ok(raw) => {
-                    self.redis.succeeded();
-                    Ok(raw.and_then(|raw| {
-                        let token = decode(&raw);
-                        if token.is_none() {
-                            tracing::warn!(key = %full, "ignoring a malformed token value in Redis");
-                        }
-                        token
-                    }))
-                }
-                Err(e) => self.fallback("GET", e)?.get(key).await,
+                .await;
+            match self.redis.check("GET", result) {
+                Ok(raw) => Ok(raw.and_then(|raw| {
+                    let token = decode(&raw);
+                    if token.is_none() {
+                        tracing::warn!(key = %full, "ignoring a malformed token value in Redis");
+                    }
+                    token
+                })),
+                Err(e) => self.fallback(e)?.get(key).await,
             }
         })
     }
@@ -147,18 +139,9 @@ impl TokenStore for RedisTokenStore {
             if let Some(memory) = &self.local {
                 memory.set(key, token.clone(), ttl).await?;
             }
-            let ttl_ms = ttl.as_millis().max(1) as u64;
-            let result: ::redis::RedisResult<()> = self
-                .redis
-                .connection()
-                .pset_ex(self.redis.key(key), encode(&token), ttl_ms)
-                .await;
-            match result {
-                Ok(()) => {
-                    self.redis.succeeded();
-                    Ok(())
-                }
-                Err(e) => self.fallback("SET", e).map(drop),
+            match self.redis.set_px(key, encode(&token), ttl).await {
+                Ok(()) => Ok(()),
+                Err(e) => self.fallback(e).map(drop),
             }
         })
     }
@@ -179,12 +162,9 @@ impl TokenStore for RedisTokenStore {
                 .arg(expected)
                 .invoke_async::<i64>(&mut self.redis.connection())
                 .await;
-            match result {
-                Ok(deleted) => {
-                    self.redis.succeeded();
-                    Ok(deleted > 0)
-                }
-                Err(e) => self.fallback("compare-and-delete", e).map(|_| local),
+            match self.redis.check("compare-and-delete", result) {
+                Ok(deleted) => Ok(deleted > 0),
+                Err(e) => self.fallback(e).map(|_| local),
             }
         })
     }
@@ -201,15 +181,12 @@ impl TokenStore for RedisTokenStore {
                 .arg(owner)
                 .arg("NX")
                 .arg("PX")
-                .arg(ttl.as_millis().max(1) as u64)
+                .arg(millis_at_least_one(ttl))
                 .query_async::<Option<String>>(&mut self.redis.connection())
                 .await;
-            match result {
-                Ok(taken) => {
-                    self.redis.succeeded();
-                    Ok(taken.is_some())
-                }
-                Err(e) => self.fallback("SET NX", e)?.try_lock(key, owner, ttl).await,
+            match self.redis.check("SET NX", result) {
+                Ok(taken) => Ok(taken.is_some()),
+                Err(e) => self.fallback(e)?.try_lock(key, owner, ttl).await,
             }
         })
     }
@@ -225,12 +202,9 @@ impl TokenStore for RedisTokenStore {
                 .arg(owner)
                 .invoke_async::<i64>(&mut self.redis.connection())
                 .await;
-            match result {
-                Ok(_) => {
-                    self.redis.succeeded();
-                    Ok(())
-                }
-                Err(e) => self.fallback("unlock", e).map(drop),
+            match self.redis.check("unlock", result) {
+                Ok(_) => Ok(()),
+                Err(e) => self.fallback(e).map(drop),
             }
         })
     }
