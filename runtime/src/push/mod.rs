@@ -39,6 +39,10 @@ pub trait PushReply: Send + 'static {
 
     /// Writes the fields after the header.
     fn write_fields(&self, out: &mut ReplyWriter);
+
+    /// The text written as the top-level `Content` element, if the reply has one (what the
+    /// conversation history records of a reply).
+    fn content(&self) -> Option<&str>;
 }
 
 /// Renders a reply addressed to the sender of a push: the header (`ToUserName` = the user,

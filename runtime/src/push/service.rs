@@ -239,11 +239,11 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
         match tokio::time::timeout_at(deadline_at, &mut task).await {
             Ok(Ok(reply)) => {
                 let body = self.render(&target, &reply);
-                if let (Some(body), Some(msg_type)) = (&body, reply.msg_type()) {
+                if let (Some(_), Some(msg_type)) = (&body, reply.msg_type()) {
                     context
                         .finish(ContextEntry::outgoing(
                             msg_type,
-                            reply_content(body, target.format).as_deref(),
+                            reply.content(),
                             unix_now(),
                         ))
                         .await;
@@ -389,13 +389,4 @@ fn target_of<M>(opened: &Opened<M>) -> Target {
         envelope: opened.envelope,
         encrypted: opened.encrypted,
     }
-}
-
-/// The `Content` of a rendered reply, for the context history.
-fn reply_content(body: &str, format: Format) -> Option<String> {
-    let node = match format {
-        Format::Xml => Node::parse_xml(body.as_bytes()),
-        Format::Json => Node::parse_json(body.as_bytes()),
-    };
-    node.ok()?.get("Content").map(str::to_owned)
 }

@@ -73,8 +73,15 @@ impl PushReply for Rep {
     }
 
     fn write_fields(&self, out: &mut ReplyWriter) {
-        if let Rep::Text(text) = self {
+        if let Some(text) = self.content() {
             out.string("Content", text);
+        }
+    }
+
+    fn content(&self) -> Option<&str> {
+        match self {
+            Rep::Success => None,
+            Rep::Text(text) => Some(text),
         }
     }
 }

@@ -143,6 +143,23 @@ fn enum_def(cx: &Ctx<'_>, push: &Push) -> TokenStream {
         quote!(Reply::#v(_) => Some(#t),)
     });
     let checks = arms(&|_| quote!(reply.check()));
+    let contents = push.replies.iter().map(|r| {
+        let v = ident(&r.rust);
+        let content = r.fields.iter().find(|f| {
+            f.wire == "Content" && f.ty == PushTy::String && f.wrap.is_none() && r.wrap.is_none()
+        });
+        match content {
+            Some(f) if f.is_option() => {
+                let name = ident(&f.rust);
+                quote!(Reply::#v(reply) => reply.#name.as_deref(),)
+            }
+            Some(f) => {
+                let name = ident(&f.rust);
+                quote!(Reply::#v(reply) => Some(&reply.#name),)
+            }
+            None => quote!(Reply::#v(_) => None,),
+        }
+    });
     let writes = arms(&|_| quote!(reply.write_fields(out)));
     let constructors: Vec<TokenStream> = constructors.collect();
     let inherent = if constructors.is_empty() {
@@ -181,6 +198,13 @@ fn enum_def(cx: &Ctx<'_>, push: &Push) -> TokenStream {
                 match self {
                     Reply::Success => Ok(()),
                     #(#checks)*
+                }
+            }
+
+            fn content(&self) -> Option<&str> {
+                match self {
+                    Reply::Success => None,
+                    #(#contents)*
                 }
             }
 
