@@ -1,12 +1,12 @@
 //! The intermediate representation: a checked spec with every name final and every type
 //! reference resolved. Plain data, sorted, so output is deterministic.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod push;
 
 /// The whole checked spec.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Ir {
     /// Products, sorted by name.
     pub products: Vec<Product>,
@@ -32,7 +32,7 @@ impl Ir {
 }
 
 /// One errcode of `errcodes.toml`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrCodeDef {
     /// The numeric code.
     pub code: i64,
@@ -45,7 +45,7 @@ pub struct ErrCodeDef {
 }
 
 /// The action class of an errcode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrAction {
     /// Drop the cached token and resend once.
     RefreshToken,
@@ -58,7 +58,7 @@ pub enum ErrAction {
 }
 
 /// A product (`offiaccount`, …): a module with a client and groups.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Product {
     /// Directory name, e.g. `offiaccount`; also the module name and the product feature.
     pub name: String,
@@ -77,14 +77,18 @@ pub struct Product {
 }
 
 /// How a product's client authenticates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientKind {
-    /// AppID + AppSecret.
+    /// AppID + AppSecret; token from `stable_token` (Official Accounts, Mini Programs).
     App,
+    /// CorpID + one application's secret; token from WeCom's `gettoken`, cached per application.
+    WeCom,
+    /// Component AppID + AppSecret + the pushed `component_verify_ticket` (Open Platform).
+    Component,
 }
 
 /// A group: one module and one cargo feature.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Group {
     /// Product directory name.
     pub product: String,
@@ -107,7 +111,7 @@ pub struct Group {
 }
 
 /// One endpoint.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Endpoint {
     /// Product directory name.
     pub product: String,
@@ -129,6 +133,9 @@ pub struct Endpoint {
     pub path: String,
     /// Authentication.
     pub auth: Auth,
+    /// The client's own credentials written into the JSON body under these names
+    /// (`component_appid` of Open Platform calls); not fields of the request type.
+    pub body_credentials: Vec<(String, Credential)>,
     /// Resend policy.
     pub retry: Retry,
     /// One-line summary.
@@ -182,7 +189,7 @@ pub enum Input<'a> {
 }
 
 /// HTTP method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     /// GET
     Get,
@@ -201,7 +208,7 @@ impl Method {
 }
 
 /// The WeChat host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Host {
     /// api.weixin.qq.com
     Api,
@@ -216,10 +223,12 @@ pub enum Host {
 }
 
 /// How an endpoint authenticates.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Auth {
     /// `access_token` query parameter.
     AccessToken,
+    /// The client's token under another query name, e.g. `component_access_token`.
+    TokenParam(String),
     /// Nothing added.
     None,
     /// The account's credentials under the given query names.
@@ -227,7 +236,7 @@ pub enum Auth {
 }
 
 /// One credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Credential {
     /// The AppID.
     AppId,
@@ -236,7 +245,7 @@ pub enum Credential {
 }
 
 /// Resend policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Retry {
     /// May be resent.
     Safe,
@@ -245,7 +254,7 @@ pub enum Retry {
 }
 
 /// Kind of request body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BodyKind {
     /// No body.
     None,
@@ -256,7 +265,7 @@ pub enum BodyKind {
 }
 
 /// The response of an endpoint.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Response {
     /// Only errcode/errmsg.
     Ack,
@@ -283,7 +292,7 @@ impl Response {
 }
 
 /// A field of a request, response or struct type.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Field {
     /// Name on the wire.
     pub wire: String,
@@ -336,7 +345,7 @@ impl Field {
 }
 
 /// The constant of a fixed-value field (`value = "client_credential"`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Const {
     /// A string.
     Str(String),
@@ -347,7 +356,7 @@ pub enum Const {
 }
 
 /// Wire encoding of a field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WireFmt {
     /// As the type says.
     Native,
@@ -360,7 +369,7 @@ pub enum WireFmt {
 }
 
 /// A field type.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ty {
     /// String
     String,
@@ -389,7 +398,7 @@ pub enum Ty {
 }
 
 /// A resolved reference to a named type.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeRef {
     /// Type name.
     pub name: String,
@@ -402,7 +411,7 @@ pub struct TypeRef {
 }
 
 /// Kind of a named type (for emission decisions at use sites).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NamedKind {
     /// A struct.
     Struct,
@@ -415,7 +424,7 @@ pub enum NamedKind {
 }
 
 /// A file part.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileField {
     /// Form field name.
     pub wire: String,
@@ -430,7 +439,7 @@ pub struct FileField {
 }
 
 /// A file size and extension limit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {
     /// Largest size in bytes.
     pub max_bytes: u64,
@@ -439,7 +448,7 @@ pub struct Limit {
 }
 
 /// How a file's limit is chosen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum FileLimitSpec {
     /// No limit.
     None,
@@ -459,7 +468,7 @@ pub enum FileLimitSpec {
 }
 
 /// A named type.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TypeDef {
     /// Type name.
     pub name: String,
@@ -472,7 +481,7 @@ pub struct TypeDef {
 }
 
 /// Where a type is used, computed from the endpoints.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Sent in a request.
     pub request: bool,
@@ -481,7 +490,7 @@ pub struct Usage {
 }
 
 /// Shape of a named type.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum TypeKind {
     /// A struct.
     Struct {
@@ -507,7 +516,7 @@ pub enum TypeKind {
 }
 
 /// One enum value.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EnumValue {
     /// Wire string.
     pub wire: String,
@@ -518,7 +527,7 @@ pub struct EnumValue {
 }
 
 /// Where a union's payload sits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PayloadAt {
     /// `{"tag":"x","x":{…}}`
     UnderTag,
@@ -527,7 +536,7 @@ pub enum PayloadAt {
 }
 
 /// One union variant.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Variant {
     /// Tag value.
     pub tag: String,
@@ -540,7 +549,7 @@ pub struct Variant {
 }
 
 /// An example: a request and the response WeChat gives.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Example {
     /// Name.
     pub name: String,
@@ -575,7 +584,7 @@ impl Example {
 }
 
 /// A binary response of an example.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BinaryExample {
     /// Content-Type.
     pub content_type: String,

@@ -154,19 +154,32 @@ fn consts(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     if let Some(h) = host {
         out.extend(quote!(const HOST: #rt::Host = #rt::Host::#h;));
     }
+    let credentials = |pairs: &[(String, Credential)]| {
+        let items = pairs.iter().map(|(n, c)| {
+            let c = match c {
+                Credential::AppId => quote!(AppId),
+                Credential::AppSecret => quote!(AppSecret),
+            };
+            quote!((#n, #rt::Credential::#c))
+        });
+        quote!(&[#(#items),*])
+    };
     match &ep.auth {
         Auth::AccessToken => {}
+        Auth::TokenParam(name) => {
+            out.extend(quote!(const AUTH: #rt::Auth = #rt::Auth::TokenParam(#name);))
+        }
         Auth::None => out.extend(quote!(const AUTH: #rt::Auth = #rt::Auth::None;)),
         Auth::Credentials(pairs) => {
-            let items = pairs.iter().map(|(n, c)| {
-                let c = match c {
-                    Credential::AppId => quote!(AppId),
-                    Credential::AppSecret => quote!(AppSecret),
-                };
-                quote!((#n, #rt::Credential::#c))
-            });
-            out.extend(quote!(const AUTH: #rt::Auth = #rt::Auth::Credentials(&[#(#items),*]);));
+            let list = credentials(pairs);
+            out.extend(quote!(const AUTH: #rt::Auth = #rt::Auth::Credentials(#list);));
         }
+    }
+    if !ep.body_credentials.is_empty() {
+        let list = credentials(&ep.body_credentials);
+        out.extend(
+            quote!(const BODY_CREDENTIALS: &'static [(&'static str, #rt::Credential)] = #list;),
+        );
     }
     if ep.retry == Retry::Never {
         out.extend(quote!(const RETRY: #rt::Retry = #rt::Retry::Never;));
@@ -195,10 +208,11 @@ fn query_value(
     let rt = &cx.rt;
     match (&f.ty, f.wire_fmt) {
         (Ty::Bool, WireFmt::IntBool) => quote!(u8::from(#place)),
-        (
-            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 | Ty::F64 | Ty::Timestamp,
-            _,
-        ) => quote!(#reference),
+        (Ty::String, _) => quote!(#reference),
+        // Copy scalars go by value (`Display` either way).
+        (Ty::Bool | Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 | Ty::F64 | Ty::Timestamp, _) => {
+            quote!(#place)
+        }
         (Ty::Named(r), _) if types::is_enum(r) => quote!(#recv.as_str()),
         _ => quote!(::serde_json::to_string(#reference).map_err(#rt::EncodeError::json)?),
     }

@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::types::{self};
 use super::{Ctx, doc, endpoint, finish, ident, paragraphs};
-use crate::ir::{ErrAction, Group, Ir, Product, Response, TypeDef, TypeRef};
+use crate::ir::{ClientKind, ErrAction, Group, Ir, Product, Response, TypeDef, TypeRef};
 use crate::{Options, OutputFile};
 
 /// Every output file.
@@ -222,7 +222,6 @@ fn feature_cfg(cx: &Ctx<'_>, g: &Group) -> TokenStream {
 
 /// The product's `Client`: a newtype over the runtime client with one accessor per group.
 fn client(p: &Product, cx: &Ctx<'_>) -> TokenStream {
-    let rt = &cx.rt;
     let accessors = p.groups.iter().map(|g| {
         let m = ident(&g.module);
         let a = ident(&g.accessor);
@@ -241,10 +240,53 @@ fn client(p: &Product, cx: &Ctx<'_>) -> TokenStream {
             }
         }
     });
-    let d = doc(&format!(
-        "Client for {}\n\nCheap to clone; dereferences to the runtime client for `send` and the other generic calls.",
-        p.summary.trim()
-    ));
+    let summary = p.summary.trim();
+    match p.client {
+        ClientKind::App => client_over_runtime(
+            cx,
+            &format!(
+                "Client for {summary}\n\nCheap to clone; dereferences to the runtime client for `send` and the other generic calls."
+            ),
+            quote!(app_id),
+            quote!(app_secret),
+            "A client for the account with this AppID and AppSecret, with default settings.",
+            quote!(Stable),
+            accessors.collect(),
+        ),
+        ClientKind::WeCom => client_over_runtime(
+            cx,
+            &format!(
+                "Client for {summary}\n\nOne client per application: its CorpID and that application's secret. Tokens are cached per (CorpID, application), so two applications never use each other's token; name the application with `builder(…).agent_id(…)` for readable cache keys. Cheap to clone; dereferences to the runtime client."
+            ),
+            quote!(corp_id),
+            quote!(secret),
+            "A client for one application of the corp `corp_id`, with that application's secret (or the contacts / customer-contact secret).",
+            quote!(WeCom),
+            accessors.collect(),
+        ),
+        ClientKind::Component => component_client(
+            cx,
+            &format!(
+                "Client for {summary}\n\nIts token is the component access token, fetched with the latest `component_verify_ticket` (save each ticket push with `save_ticket`). Dereferences to the runtime `Component` for the durable state (ticket, authorizations, health) and `authorizer::<C>(app_id)`, a client of any product acting for an authorizer. Cheap to clone."
+            ),
+            accessors.collect(),
+        ),
+    }
+}
+
+/// A product client that is a newtype over the runtime `Client`.
+fn client_over_runtime(
+    cx: &Ctx<'_>,
+    docs: &str,
+    id: TokenStream,
+    secret: TokenStream,
+    new_docs: &str,
+    source: TokenStream,
+    accessors: Vec<TokenStream>,
+) -> TokenStream {
+    let rt = &cx.rt;
+    let d = doc(docs);
+    let nd = doc(new_docs);
     quote! {
         #d
         #[derive(Clone, Debug)]
@@ -252,13 +294,15 @@ fn client(p: &Product, cx: &Ctx<'_>) -> TokenStream {
             inner: #rt::Client,
         }
         impl Client {
-            /// A client for the account with this AppID and AppSecret, with default settings.
-            pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
-                Self { inner: #rt::Client::new(app_id, app_secret).errcodes(&crate::errcode::TABLE) }
+            #nd
+            pub fn new(#id: impl Into<String>, #secret: impl Into<String>) -> Self {
+                Self { inner: #rt::Client::with_source(#id, #secret, #rt::TokenSource::#source).errcodes(&crate::errcode::TABLE) }
             }
             /// A builder for a client with custom settings (base URLs, timeouts, token store…).
-            pub fn builder(app_id: impl Into<String>, app_secret: impl Into<String>) -> #rt::ClientBuilder<Self> {
-                #rt::ClientBuilder::<Self>::new(app_id, app_secret).errcodes(&crate::errcode::TABLE)
+            pub fn builder(#id: impl Into<String>, #secret: impl Into<String>) -> #rt::ClientBuilder<Self> {
+                #rt::ClientBuilder::<Self>::new(#id, #secret)
+                    .token_source(#rt::TokenSource::#source)
+                    .errcodes(&crate::errcode::TABLE)
             }
             #(#accessors)*
         }
@@ -270,6 +314,44 @@ fn client(p: &Product, cx: &Ctx<'_>) -> TokenStream {
         impl ::std::ops::Deref for Client {
             type Target = #rt::Client;
             fn deref(&self) -> &#rt::Client {
+                &self.inner
+            }
+        }
+    }
+}
+
+/// The Open Platform client: a newtype over the runtime `Component`.
+fn component_client(cx: &Ctx<'_>, docs: &str, accessors: Vec<TokenStream>) -> TokenStream {
+    let rt = &cx.rt;
+    let d = doc(docs);
+    quote! {
+        #d
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            inner: #rt::Component,
+        }
+        impl Client {
+            /// A client for the third-party platform with this component AppID and AppSecret,
+            /// with default settings (in-memory credential store: use `builder` and a durable
+            /// `credential_store` in production).
+            pub fn new(component_app_id: impl Into<String>, component_app_secret: impl Into<String>) -> Self {
+                Self::from(#rt::Client::with_source(component_app_id, component_app_secret, #rt::TokenSource::Component).errcodes(&crate::errcode::TABLE))
+            }
+            /// A builder for a client with custom settings (credential store, base URLs, …).
+            pub fn builder(component_app_id: impl Into<String>, component_app_secret: impl Into<String>) -> #rt::ClientBuilder<Self> {
+                #rt::Component::builder::<Self>(component_app_id, component_app_secret)
+                    .errcodes(&crate::errcode::TABLE)
+            }
+            #(#accessors)*
+        }
+        impl From<#rt::Client> for Client {
+            fn from(inner: #rt::Client) -> Self {
+                Self { inner: #rt::Component::from(inner) }
+            }
+        }
+        impl ::std::ops::Deref for Client {
+            type Target = #rt::Component;
+            fn deref(&self) -> &#rt::Component {
                 &self.inner
             }
         }

@@ -707,6 +707,9 @@ fn union_def(
         #docs
         #[derive(Clone, Debug)]
         #non_exhaustive
+        // A union value is built once and serialized; boxing its big variants would only make
+        // it harder to write.
+        #[allow(clippy::large_enum_variant)]
         pub enum #name {
             #(#vdecls)*
             #unknown_decl

@@ -1,10 +1,10 @@
 //! The IR of `spec/push/`: the messages and events WeChat POSTs to the developer's server, the
 //! passive replies, and the nested structs both use. Sorted by Rust name, so output is stable.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything under `spec/push/`.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Push {
     /// Messages and events, sorted by variant name.
     pub messages: Vec<Message>,
@@ -22,7 +22,7 @@ impl Push {
 }
 
 /// One kind of push: a variant of `push::Message`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Message {
     /// Spec file, relative to the spec directory.
     pub source: String,
@@ -48,7 +48,7 @@ pub struct Message {
 }
 
 /// A nested struct of `[types.*]`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PushType {
     /// Type name.
     pub name: String,
@@ -65,7 +65,7 @@ pub struct PushType {
 }
 
 /// A field of a message, reply or nested struct.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PushField {
     /// XML element / JSON key, exactly as WeChat sends it.
     pub wire: String,
@@ -103,7 +103,7 @@ impl PushField {
 }
 
 /// A field type of a push.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PushTy {
     /// `string`
     String,
@@ -124,7 +124,7 @@ pub enum PushTy {
 }
 
 /// The body of a message example.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PushBody {
     /// An XML push.
     Xml(String),
@@ -133,7 +133,7 @@ pub enum PushBody {
 }
 
 /// An example push and the struct it decodes to.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MessageExample {
     /// Name, unique within the message.
     pub name: String,
@@ -144,7 +144,7 @@ pub struct MessageExample {
 }
 
 /// One kind of passive reply: a variant of `push::Reply`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reply {
     /// Spec file, relative to the spec directory.
     pub source: String,
@@ -172,7 +172,7 @@ pub struct Reply {
 }
 
 /// An example reply and the exact bytes it renders to.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReplyExample {
     /// Name, unique within the reply.
     pub name: String,

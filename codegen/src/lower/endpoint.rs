@@ -20,6 +20,7 @@ const ENDPOINT_KEYS: &[&str] = &[
     "path",
     "auth",
     "credentials",
+    "body_credentials",
     "retry",
     "summary",
     "docs",
@@ -327,6 +328,7 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
             }
         }
     };
+    let body_credentials = read_body_credentials(cx, &e, body.v);
     // [[example]]
     let src = ExampleSrc {
         query: &query,
@@ -386,6 +388,7 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
             host,
             path: path.v,
             auth,
+            body_credentials,
             retry,
             summary,
             docs,
@@ -429,6 +432,16 @@ fn read_auth(cx: &mut Cx<'_>, e: &Tbl<'_>) -> Auth {
                 Auth::AccessToken
             }
         }
+        Some(name @ "component_access_token") => {
+            if let Some(c) = creds {
+                cx.sink.error_help(
+                    &c.loc(),
+                    "`credentials` is only used with `auth = \"credentials\"`",
+                    "remove it, or use `body_credentials` for credentials in the JSON body",
+                );
+            }
+            Auth::TokenParam(name.to_owned())
+        }
         Some("credentials") => {
             let Some(c) = creds else {
                 let loc = auth.map(|a| a.loc).unwrap_or_else(|| e.loc());
@@ -439,26 +452,7 @@ fn read_auth(cx: &mut Cx<'_>, e: &Tbl<'_>) -> Auth {
                 );
                 return Auth::Credentials(Vec::new());
             };
-            let mut out = Vec::new();
-            for (name, _) in c.iter() {
-                let Some(v) = c.str(&mut cx.sink, &name.v) else {
-                    continue;
-                };
-                let cred = match v.v.as_str() {
-                    "app_id" => Credential::AppId,
-                    "app_secret" => Credential::AppSecret,
-                    other => {
-                        cx.sink.error_help(
-                            &v.loc,
-                            format!("unknown credential `{other}`"),
-                            "app_id or app_secret",
-                        );
-                        continue;
-                    }
-                };
-                out.push((name.v, cred));
-            }
-            Auth::Credentials(out)
+            Auth::Credentials(read_credentials(cx, &c))
         }
         Some(other) => {
             let loc = auth
@@ -468,11 +462,54 @@ fn read_auth(cx: &mut Cx<'_>, e: &Tbl<'_>) -> Auth {
             cx.sink.error_help(
                 &loc,
                 format!("unknown auth `{other}`"),
-                "one of: access_token, none, credentials",
+                "one of: access_token, component_access_token, none, credentials",
             );
             Auth::AccessToken
         }
     }
+}
+
+/// A `{ wire_name = "app_id" | "app_secret" }` table.
+fn read_credentials(cx: &mut Cx<'_>, c: &Tbl<'_>) -> Vec<(String, Credential)> {
+    let mut out = Vec::new();
+    for (name, _) in c.iter() {
+        let Some(v) = c.str(&mut cx.sink, &name.v) else {
+            continue;
+        };
+        let cred = match v.v.as_str() {
+            "app_id" => Credential::AppId,
+            "app_secret" => Credential::AppSecret,
+            other => {
+                cx.sink.error_help(
+                    &v.loc,
+                    format!("unknown credential `{other}`"),
+                    "app_id or app_secret",
+                );
+                continue;
+            }
+        };
+        out.push((name.v, cred));
+    }
+    out
+}
+
+/// `body_credentials`: only with a JSON body.
+fn read_body_credentials(
+    cx: &mut Cx<'_>,
+    e: &Tbl<'_>,
+    body: BodyKind,
+) -> Vec<(String, Credential)> {
+    let Some(c) = e.table(&mut cx.sink, "body_credentials") else {
+        return Vec::new();
+    };
+    if body != BodyKind::Json {
+        cx.sink.error_help(
+            &c.loc(),
+            "`body_credentials` needs a JSON body",
+            "set `[request] body = \"json\"`",
+        );
+    }
+    read_credentials(cx, &c)
 }
 
 fn read_limit(cx: &mut Cx<'_>, t: &Tbl<'_>) -> Option<Limit> {

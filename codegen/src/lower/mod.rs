@@ -308,15 +308,20 @@ fn read_product(cx: &mut Cx<'_>, spec: &Spec, product: &str) -> Option<Product> 
     })?;
     let (summary, docs, client) = read_header(cx, doc, "product", "client")?;
     let client = match client {
-        Some(c) if c.v != "app" => {
-            cx.sink.error_help(
-                &c.loc,
-                format!("unknown client kind `{}`", c.v),
-                "the only client kind so far is `app`",
-            );
-            ClientKind::App
-        }
-        _ => ClientKind::App,
+        None => ClientKind::App,
+        Some(c) => match c.v.as_str() {
+            "app" => ClientKind::App,
+            "wecom" => ClientKind::WeCom,
+            "component" => ClientKind::Component,
+            other => {
+                cx.sink.error_help(
+                    &c.loc,
+                    format!("unknown client kind `{other}`"),
+                    "one of: app, wecom, component",
+                );
+                ClientKind::App
+            }
+        },
     };
     let module = match names::snake(product) {
         Ok(m) => m,
