@@ -39,6 +39,13 @@ pub enum Error {
     /// The client was configured wrongly (bad base URL, …).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// WeChat Pay answered with a non-2xx status and a `{code, message, detail}` body.
+    #[error(transparent)]
+    Pay(#[from] PayApiError),
+    /// A WeChat Pay response, notification or download failed verification (signature,
+    /// timestamp window, serial, decryption or digest). Nothing of it was decoded.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
 }
 
 impl Error {
@@ -58,7 +65,8 @@ impl Error {
             Error::Transport(e) => e.resend_safe,
             Error::Status(e) => e.resend_safe && e.status >= 500,
             Error::Token(e) => e.is_retryable(),
-            Error::Decode(_) | Error::Encode(_) | Error::Config(_) => false,
+            Error::Pay(e) => e.is_retryable(),
+            Error::Decode(_) | Error::Encode(_) | Error::Config(_) | Error::Signature(_) => false,
         }
     }
 }
@@ -527,6 +535,15 @@ pub enum EncodeError {
         /// The rejected value.
         content_type: String,
     },
+    /// A `{name}` placeholder of an endpoint path has no value, or a path parameter has no
+    /// placeholder.
+    #[error("path parameter `{name}`: {problem}")]
+    PathParam {
+        /// The parameter (or the malformed placeholder).
+        name: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
     /// A path given to [`Client::call_json`](crate::Client::call_json) does not start with `/`.
     #[error("request path `{path}` must start with `/` and contain no `?` or `#`")]
     Path {
@@ -536,6 +553,12 @@ pub enum EncodeError {
     /// Only a `GET` endpoint that needs no token or credentials has a URL safe to hand out.
     #[error("`{endpoint}` needs a token or credentials, or is not a GET; it has no public URL")]
     NotLinkable {
+        /// The endpoint's id.
+        endpoint: &'static str,
+    },
+    /// The runtime must add fields to a body that is not a JSON object.
+    #[error("`{endpoint}` needs credentials in its body, but its body is not a JSON object")]
+    NotAnObject {
         /// The endpoint's id.
         endpoint: &'static str,
     },
@@ -554,6 +577,10 @@ impl EncodeError {
     /// Wraps a JSON serialization error.
     pub fn json(error: serde_json::Error) -> Self {
         EncodeError::Json(error)
+    }
+
+    pub(crate) fn not_an_object(endpoint: &'static str) -> Self {
+        EncodeError::NotAnObject { endpoint }
     }
 }
 
@@ -590,6 +617,18 @@ impl ConfigError {
         }
     }
 
+    /// An invalid WeChat Pay setting (see `pay::PayClientBuilder`).
+    #[cfg(feature = "pay")]
+    pub(crate) fn pay(
+        message: impl Into<String>,
+        source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source,
+        }
+    }
+
     /// What is wrong.
     pub fn message(&self) -> &str {
         &self.message
@@ -609,3 +648,262 @@ impl StdError for ConfigError {
             .map(|e| e.as_ref() as &(dyn StdError + 'static))
     }
 }
+
+/// How soon a failed WeChat Pay call may be tried again (see [`PayApiError::retry`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayRetry {
+    /// Final: fix the request (or accept the outcome, e.g. `ORDERPAID`) instead.
+    No,
+    /// Resend with the **same** parameters (and the same `out_trade_no`/`out_refund_no`), two or
+    /// three times: `SYSTEM_ERROR` and HTTP 500 (WeChat Pay's error-code guide).
+    Now,
+    /// Resend later, after a pause: `SERVICE_UNAVAILABLE` (HTTP 502/503) and the rate limits
+    /// `FREQUENCY_LIMITED` / `RATELIMIT_EXCEEDED` (HTTP 429). For refunds, query first.
+    Later,
+}
+
+/// WeChat Pay answered with a non-2xx status and a `{"code", "message", "detail"}` body.
+///
+/// The codes are strings; the common ones are constants here (e.g. [`PayApiError::ORDERPAID`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PayApiError(Box<PayApiErrorParts>);
+
+/// The fields of a [`PayApiError`] (boxed to keep [`Error`] small).
+#[derive(Clone, Debug, PartialEq)]
+struct PayApiErrorParts {
+    endpoint: &'static str,
+    status: u16,
+    code: String,
+    message: String,
+    detail: Option<serde_json::Value>,
+    request_id: Option<String>,
+    verified: bool,
+}
+
+impl PayApiError {
+    /// Invalid parameters (HTTP 400).
+    pub const PARAM_ERROR: &'static str = "PARAM_ERROR";
+    /// The request is not valid in the current state, e.g. a refund over the amount (HTTP 400).
+    pub const INVALID_REQUEST: &'static str = "INVALID_REQUEST";
+    /// The request signature was rejected (HTTP 401): check the merchant key and serial.
+    pub const SIGN_ERROR: &'static str = "SIGN_ERROR";
+    /// The merchant lacks the permission for this API (HTTP 403).
+    pub const NO_AUTH: &'static str = "NO_AUTH";
+    /// The order was already paid (HTTP 400/403).
+    pub const ORDERPAID: &'static str = "ORDERPAID";
+    /// The order is closed (HTTP 400).
+    pub const ORDER_CLOSED: &'static str = "ORDER_CLOSED";
+    /// No such order (HTTP 404).
+    pub const ORDER_NOT_EXIST: &'static str = "ORDER_NOT_EXIST";
+    /// No such resource (HTTP 404).
+    pub const RESOURCE_NOT_EXISTS: &'static str = "RESOURCE_NOT_EXISTS";
+    /// Insufficient balance (HTTP 403).
+    pub const NOT_ENOUGH: &'static str = "NOT_ENOUGH";
+    /// The AppID and the merchant id do not belong together (HTTP 403).
+    pub const APPID_MCHID_NOT_MATCH: &'static str = "APPID_MCHID_NOT_MATCH";
+    /// The merchant number does not exist (HTTP 400).
+    pub const MCH_NOT_EXISTS: &'static str = "MCH_NOT_EXISTS";
+    /// `out_trade_no` was already used with other parameters (HTTP 400).
+    pub const OUT_TRADE_NO_USED: &'static str = "OUT_TRADE_NO_USED";
+    /// A business rule rejected the request (HTTP 403).
+    pub const RULE_LIMIT: &'static str = "RULE_LIMIT";
+    /// Too frequent calls (HTTP 403/429): slow down.
+    pub const FREQUENCY_LIMITED: &'static str = "FREQUENCY_LIMITED";
+    /// Rate limit (HTTP 429): slow down; for refunds, query before resending.
+    pub const RATELIMIT_EXCEEDED: &'static str = "RATELIMIT_EXCEEDED";
+    /// WeChat Pay's own failure (HTTP 500): resend with the same parameters.
+    pub const SYSTEM_ERROR: &'static str = "SYSTEM_ERROR";
+    /// A bank-side failure (HTTP 500): resend with the same parameters.
+    pub const BANK_ERROR: &'static str = "BANK_ERROR";
+    /// WeChat Pay is unavailable (HTTP 502/503): resend later.
+    pub const SERVICE_UNAVAILABLE: &'static str = "SERVICE_UNAVAILABLE";
+
+    /// Builds an error from a response. `verified` tells whether the error response carried a
+    /// signature that verified (gateways answer some 5xx unsigned).
+    pub fn new(
+        endpoint: &'static str,
+        status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        detail: Option<serde_json::Value>,
+        request_id: Option<String>,
+        verified: bool,
+    ) -> Self {
+        Self(Box::new(PayApiErrorParts {
+            endpoint,
+            status,
+            code: code.into(),
+            message: message.into(),
+            detail,
+            request_id,
+            verified,
+        }))
+    }
+
+    /// The endpoint id of the failed call.
+    pub fn endpoint(&self) -> &'static str {
+        self.0.endpoint
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// The `code`, e.g. `ORDER_NOT_EXIST` (empty when the body had none).
+    pub fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// The `message`.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The `detail` object, if any (e.g. `{"field": …, "location": …}` for `PARAM_ERROR`).
+    pub fn detail(&self) -> Option<&serde_json::Value> {
+        self.0.detail.as_ref()
+    }
+
+    /// The `Request-ID` header, which WeChat Pay support asks for.
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+
+    /// Whether the error response carried a WeChat Pay signature that verified. An unsigned
+    /// error (from a gateway, or with verification disabled) is `false`: do not act on its
+    /// code beyond retrying.
+    pub fn verified(&self) -> bool {
+        self.0.verified
+    }
+
+    /// How soon the call may be tried again:
+    /// - [`PayRetry::Now`]: `SYSTEM_ERROR`, `BANK_ERROR` and any other HTTP 500 (same
+    ///   parameters, 2–3 times);
+    /// - [`PayRetry::Later`]: `SERVICE_UNAVAILABLE`, `FREQUENCY_LIMITED`,
+    ///   `RATELIMIT_EXCEEDED`, HTTP 429 and the other 5xx statuses;
+    /// - [`PayRetry::No`]: everything else (fix the request, or the outcome is final).
+    pub fn retry(&self) -> PayRetry {
+        match self.0.code.as_str() {
+            Self::SYSTEM_ERROR | Self::BANK_ERROR => PayRetry::Now,
+            Self::SERVICE_UNAVAILABLE | Self::FREQUENCY_LIMITED | Self::RATELIMIT_EXCEEDED => {
+                PayRetry::Later
+            }
+            _ if self.0.status == 500 => PayRetry::Now,
+            _ if self.0.status == 429 || self.0.status >= 500 => PayRetry::Later,
+            _ => PayRetry::No,
+        }
+    }
+
+    /// Whether trying again (now or later, see [`retry`](Self::retry)) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retry() != PayRetry::No
+    }
+}
+
+impl fmt::Display for PayApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` failed with HTTP {}",
+            self.0.endpoint, self.0.status
+        )?;
+        if !self.0.code.is_empty() {
+            write!(f, " {}", self.0.code)?;
+        }
+        if !self.0.message.is_empty() {
+            write!(f, ": {}", self.0.message)?;
+        }
+        if let Some(id) = &self.0.request_id {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for PayApiError {}
+
+/// Which WeChat Pay verification step failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureCheck {
+    /// A required header is missing or not text.
+    MissingHeader(&'static str),
+    /// `Wechatpay-Timestamp` is not a number of seconds.
+    MalformedTimestamp,
+    /// `Wechatpay-Timestamp` is 5 minutes or more away from the local clock.
+    Stale {
+        /// Local time minus the timestamp, in seconds.
+        skew_secs: i64,
+    },
+    /// A `WECHATPAY/SIGNTEST/` probe: WeChat Pay checking that signatures are verified.
+    Probe,
+    /// No key or certificate is known under `Wechatpay-Serial`.
+    UnknownSerial(String),
+    /// The signature does not match the message (tampered body, wrong key, not base64).
+    Mismatch,
+    /// AES-GCM decryption of a resource or certificate failed (wrong APIv3 key or tampered).
+    Decrypt,
+    /// A downloaded certificate does not match the serial it was listed under.
+    CertificateSerial(String),
+    /// The digest of a downloaded bill does not match `hash_value`.
+    Digest,
+}
+
+impl fmt::Display for SignatureCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureCheck::MissingHeader(name) => write!(f, "header `{name}` is missing"),
+            SignatureCheck::MalformedTimestamp => f.write_str("`Wechatpay-Timestamp` is malformed"),
+            SignatureCheck::Stale { skew_secs } => {
+                write!(
+                    f,
+                    "the timestamp is outside the 5-minute window (skew {skew_secs} s)"
+                )
+            }
+            SignatureCheck::Probe => f.write_str("a WECHATPAY/SIGNTEST/ probe signature"),
+            SignatureCheck::UnknownSerial(serial) => {
+                write!(f, "no key or certificate has serial `{serial}`")
+            }
+            SignatureCheck::Mismatch => f.write_str("the signature does not match"),
+            SignatureCheck::Decrypt => f.write_str("AES-GCM decryption failed"),
+            SignatureCheck::CertificateSerial(serial) => {
+                write!(f, "the certificate listed as `{serial}` has another serial")
+            }
+            SignatureCheck::Digest => f.write_str("the digest does not match"),
+        }
+    }
+}
+
+/// A WeChat Pay response, notification or download failed verification. Says which check
+/// failed; never contains the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureError {
+    endpoint: &'static str,
+    check: SignatureCheck,
+}
+
+impl SignatureError {
+    /// A failure of `check` for `endpoint` (an endpoint id, or e.g. `"notification"`).
+    pub fn new(endpoint: &'static str, check: SignatureCheck) -> Self {
+        Self { endpoint, check }
+    }
+
+    /// The endpoint id.
+    pub fn endpoint(&self) -> &'static str {
+        self.endpoint
+    }
+
+    /// The check that failed.
+    pub fn check(&self) -> &SignatureCheck {
+        &self.check
+    }
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` failed verification: {}", self.endpoint, self.check)
+    }
+}
+
+impl StdError for SignatureError {}

@@ -48,6 +48,7 @@
 mod builder;
 mod cache;
 mod client;
+pub mod component;
 mod credentials;
 mod decode;
 mod download;
@@ -57,6 +58,8 @@ mod errcode;
 mod error;
 pub mod jssdk;
 pub mod oauth;
+#[cfg(feature = "pay")]
+pub mod pay;
 pub mod push;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -67,9 +70,11 @@ mod token;
 mod transport;
 mod upload;
 pub mod wire;
+pub mod wxa;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
+pub use component::{AuthorizationPage, AuthorizationUrl, Component, ComponentHealth};
 pub use credentials::{CredentialStore, MemoryCredentialStore, StoredCredential};
 pub use decode::{Binary, Decode, DownloadInfo, JsonResponse, RawResponse};
 pub use endpoint::{
@@ -77,10 +82,10 @@ pub use endpoint::{
 };
 pub use errcode::{Action, ErrCode, ErrCodeInfo, ErrCodeTable};
 pub use error::{
-    ApiError, ConfigError, DecodeError, EncodeError, Error, StatusError, StoreError, TokenError,
-    TransportError,
+    ApiError, ConfigError, DecodeError, EncodeError, Error, PayApiError, PayRetry, SignatureCheck,
+    SignatureError, StatusError, StoreError, TokenError, TransportError,
 };
-pub use jssdk::JsSdkConfig;
+pub use jssdk::{AgentConfig, JsSdkConfig};
 pub use secret::{AccessToken, AppSecret, JsapiTicket};
 pub use shared::{Shared, SharedBuilder};
 pub use store::{BoxFuture, DEFAULT_LOCK_TTL, MemoryTokenStore, StoredToken, TokenStore};
