@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cache::TokenCache;
 use crate::client::{Client, ClientParts};
+use crate::credentials::CredentialStore;
 use crate::endpoint::Host;
 use crate::errcode::ErrCodeTable;
 use crate::error::{ConfigError, Error};
@@ -36,6 +37,8 @@ pub struct ClientBuilder<C = Client> {
     refresh_before: Duration,
     errcodes: &'static ErrCodeTable,
     token_provider: Option<Arc<dyn TokenProvider>>,
+    agent: Option<String>,
+    credentials: Option<Arc<dyn CredentialStore>>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -55,8 +58,26 @@ impl<C> ClientBuilder<C> {
             refresh_before: DEFAULT_REFRESH_BEFORE,
             errcodes: &ErrCodeTable::MINIMAL,
             token_provider: None,
+            agent: None,
+            credentials: None,
             client: PhantomData,
         }
+    }
+
+    /// WeCom: names the application this client's secret belongs to (its AgentID), so the
+    /// cached token's key reads `weixin:wecom_access_token:<corpid>:<agentid>`. Without it the
+    /// key uses a fingerprint of the secret (never the secret), which is just as isolated:
+    /// every application of a corp has its own secret and its own token.
+    pub fn agent_id(mut self, agent_id: impl fmt::Display) -> Self {
+        self.agent = Some(agent_id.to_string());
+        self
+    }
+
+    /// Where durable credentials live: the Open Platform's `component_verify_ticket` and the
+    /// authorizers' refresh tokens (default: the [`Shared`]'s credential store, in memory).
+    pub fn credential_store(mut self, store: Arc<dyn CredentialStore>) -> Self {
+        self.credentials = Some(store);
+        self
     }
 
     /// Sends `host`'s calls to `url` instead (tests, a proxy). An invalid URL is reported by
@@ -142,13 +163,24 @@ impl<C> ClientBuilder<C> {
         let store = self
             .token_store
             .unwrap_or_else(|| shared.token_store().clone());
+        let credentials = self
+            .credentials
+            .unwrap_or_else(|| shared.credential_store().clone());
+        // The cache key's account part: WeCom tokens are per application, not per corp.
+        let account = match (self.token_source, &self.agent) {
+            (TokenSource::WeCom, Some(agent)) => format!("{}:{agent}", self.app_id),
+            (TokenSource::WeCom, None) => {
+                format!("{}:{}", self.app_id, self.app_secret.fingerprint())
+            }
+            _ => self.app_id.clone(),
+        };
         let http = Arc::new(Http {
             client: http_client,
             base_urls: self.base_urls,
             timeout: self.timeout,
         });
         let cache = |what, prefix: &str| {
-            let key = format!("weixin:{prefix}:{}", self.app_id);
+            let key = format!("weixin:{prefix}:{account}");
             TokenCache::new(
                 what,
                 store.clone(),
@@ -157,7 +189,12 @@ impl<C> ClientBuilder<C> {
                 self.refresh_before,
             )
         };
-        let ticket = cache("jsapi ticket", "jsapi_ticket");
+        let (ticket_prefix, agent_ticket_prefix) = match self.token_source {
+            TokenSource::WeCom => ("wecom_jsapi_ticket", "wecom_agent_ticket"),
+            _ => ("jsapi_ticket", "agent_ticket"),
+        };
+        let ticket = cache("jsapi ticket", ticket_prefix);
+        let agent_ticket = cache("agent jsapi ticket", agent_ticket_prefix);
         let tokens = match self.token_provider {
             Some(provider) => provider,
             None => Arc::new(CachedTokenProvider::new(
@@ -165,15 +202,21 @@ impl<C> ClientBuilder<C> {
                 self.app_secret.clone(),
                 self.token_source,
                 http.clone(),
-                cache("access token", "access_token"),
+                cache(self.token_source.what(), self.token_source.key_prefix()),
+                credentials.clone(),
             )),
         };
         Client::from_parts(ClientParts {
             app_id: self.app_id,
             app_secret: self.app_secret,
+            source: self.token_source,
             http,
             tokens,
             ticket,
+            agent_ticket,
+            credentials,
+            shared: shared.clone(),
+            refresh_before: self.refresh_before,
             errcodes: self.errcodes,
         })
     }

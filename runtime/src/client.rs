@@ -8,6 +8,7 @@ use tracing::Instrument;
 
 use crate::builder::ClientBuilder;
 use crate::cache::TokenCache;
+use crate::credentials::CredentialStore;
 use crate::decode::{Decode, RawResponse, decode_json};
 use crate::endpoint::{
     Auth, Body, Credential, Endpoint, Host, Method, RequestParts, ResponseKind, Retry,
@@ -17,7 +18,7 @@ use crate::errcode::{Action, ErrCodeTable};
 use crate::error::{ApiError, EncodeError, Error};
 use crate::secret::{AccessToken, AppSecret};
 use crate::shared::Shared;
-use crate::token::TokenProvider;
+use crate::token::{TokenProvider, TokenSource};
 use crate::transport::{self, Http, Request};
 
 /// A client for one account (AppID + AppSecret). Cheap to clone; clones share the token cache.
@@ -33,9 +34,16 @@ pub struct Client {
 pub(crate) struct ClientParts {
     pub(crate) app_id: String,
     pub(crate) app_secret: AppSecret,
+    pub(crate) source: TokenSource,
     pub(crate) http: Arc<Http>,
     pub(crate) tokens: Arc<dyn TokenProvider>,
     pub(crate) ticket: TokenCache,
+    pub(crate) agent_ticket: TokenCache,
+    pub(crate) credentials: Arc<dyn CredentialStore>,
+    /// Where the client's caches came from; clients derived from this one (Open Platform
+    /// authorizers) share it.
+    pub(crate) shared: Shared,
+    pub(crate) refresh_before: std::time::Duration,
     pub(crate) errcodes: &'static ErrCodeTable,
 }
 
@@ -83,9 +91,22 @@ impl<'a> Call<'a> {
 impl Client {
     /// A client for `app_id` using [`Shared::global`] and default settings.
     pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Client {
+        Self::with_source(app_id, app_secret, TokenSource::default())
+    }
+
+    /// [`new`](Self::new) with another token source: [`TokenSource::WeCom`] for a WeCom
+    /// application (CorpID + its secret), [`TokenSource::Component`] for an Open Platform
+    /// third-party platform.
+    pub fn with_source(
+        app_id: impl Into<String>,
+        app_secret: impl Into<String>,
+        source: TokenSource,
+    ) -> Client {
         let shared = Shared::global();
         let http = shared.http().clone();
-        ClientBuilder::<Client>::new(app_id, app_secret).assemble(&shared, http)
+        ClientBuilder::<Client>::new(app_id, app_secret)
+            .token_source(source)
+            .assemble(&shared, http)
     }
 
     /// Configures a client.
@@ -100,6 +121,10 @@ impl Client {
         Client {
             inner: Arc::new(parts),
         }
+    }
+
+    pub(crate) fn parts(&self) -> &ClientParts {
+        &self.inner
     }
 
     /// The same client, classifying errcodes with `table` (codes missing from it fall back to
@@ -128,7 +153,19 @@ impl Client {
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
         let mut parts = RequestParts::new();
         endpoint.encode(&mut parts)?;
-        let raw = self.execute(Call::of::<E>(), &parts).await?;
+        if !E::BODY_CREDENTIALS.is_empty() {
+            let values: Vec<(&str, &str)> = E::BODY_CREDENTIALS
+                .iter()
+                .map(|(name, credential)| (*name, self.credential(*credential)))
+                .collect();
+            parts.add_json_fields(E::ID, &values)?;
+        }
+        let path = parts.render_path(E::PATH)?;
+        let call = Call {
+            path: &path,
+            ..Call::of::<E>()
+        };
+        let raw = self.execute(call, &parts).await?;
         E::Response::decode(raw)
     }
 
@@ -250,7 +287,7 @@ impl Client {
     /// The token a call needs, if any.
     pub(crate) async fn token_for(&self, call: &Call<'_>) -> Result<Option<AccessToken>, Error> {
         match call.auth {
-            Auth::AccessToken => Ok(Some(self.inner.tokens.token().await?)),
+            Auth::AccessToken | Auth::TokenParam(_) => Ok(Some(self.inner.tokens.token().await?)),
             Auth::None | Auth::Credentials(_) => Ok(None),
         }
     }
@@ -282,19 +319,24 @@ impl Client {
         let mut full: Vec<(&str, &str)> = Vec::with_capacity(query.len() + 2);
         match (call.auth, token) {
             (Auth::AccessToken, Some(token)) => full.push(("access_token", token.secret())),
+            (Auth::TokenParam(name), Some(token)) => full.push((name, token.secret())),
             (Auth::Credentials(credentials), _) => {
                 for (name, credential) in credentials {
-                    let value = match credential {
-                        Credential::AppId => self.inner.app_id.as_str(),
-                        Credential::AppSecret => self.inner.app_secret.secret(),
-                    };
-                    full.push((name, value));
+                    full.push((name, self.credential(*credential)));
                 }
             }
             _ => {}
         }
         full.extend_from_slice(query);
         self.inner.http.send(&call.request(full, body)).await
+    }
+
+    /// The value of one of the client's own credentials.
+    pub(crate) fn credential(&self, credential: Credential) -> &str {
+        match credential {
+            Credential::AppId => self.inner.app_id.as_str(),
+            Credential::AppSecret => self.inner.app_secret.secret(),
+        }
     }
 
     /// The API error a complete body carries, if any. Binary endpoints are only inspected when

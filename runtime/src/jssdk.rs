@@ -1,4 +1,5 @@
-//! JS-SDK: the `jsapi_ticket` (cached like a token) and the `wx.config` signature.
+//! JS-SDK: the `jsapi_ticket` (cached like a token) and the `wx.config` signature, and WeCom's
+//! application ticket for `wx.agentConfig`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,6 +12,7 @@ use crate::decode::decode_json;
 use crate::endpoint::{Auth, Host, Method, RequestParts, ResponseKind, Retry};
 use crate::error::{DecodeError, Error};
 use crate::secret::JsapiTicket;
+use crate::token::TokenSource;
 
 /// The `wx.config` parameters for one page. Serializes with the JS-SDK's names (`appId`,
 /// `timestamp`, `nonceStr`, `signature`).
@@ -54,13 +56,80 @@ const TICKET_CALL: Call<'static> = Call {
     kind: ResponseKind::Json,
 };
 
+/// WeCom's corp `jsapi_ticket` (for `wx.config`).
+const WECOM_TICKET_CALL: Call<'static> = Call {
+    endpoint: "wecom_get_jsapi_ticket",
+    host: Host::Qyapi,
+    path: "/cgi-bin/get_jsapi_ticket",
+    ..TICKET_CALL
+};
+
+/// WeCom's application ticket (for `wx.agentConfig`).
+const WECOM_AGENT_TICKET_CALL: Call<'static> = Call {
+    endpoint: "wecom_get_agent_ticket",
+    host: Host::Qyapi,
+    path: "/cgi-bin/ticket/get",
+    ..TICKET_CALL
+};
+
+/// The `wx.agentConfig` parameters of a WeCom application for one page. Serializes with the
+/// JS-SDK's names (`corpid`, `agentid`, `timestamp`, `nonceStr`, `signature`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct AgentConfig {
+    /// The CorpID.
+    pub corpid: String,
+    /// The application's AgentID.
+    pub agentid: String,
+    /// Unix seconds used in the signature.
+    pub timestamp: i64,
+    /// Random string used in the signature.
+    #[serde(rename = "nonceStr")]
+    pub nonce_str: String,
+    /// Lower-case hex SHA-1 signature over the application ticket.
+    pub signature: String,
+}
+
+/// Unix seconds now.
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// 16 random alphanumerics.
+fn nonce() -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect()
+}
+
 impl Client {
-    /// The account's `jsapi_ticket` (`GET /cgi-bin/ticket/getticket?type=jsapi`), cached in the
-    /// token store and refreshed early like the access token, one fetch at a time.
+    /// The account's `jsapi_ticket`, cached in the token store and refreshed early like the
+    /// access token, one fetch at a time: `GET /cgi-bin/ticket/getticket?type=jsapi`, or for a
+    /// WeCom client the corp ticket of `GET qyapi/cgi-bin/get_jsapi_ticket`.
     pub async fn jsapi_ticket(&self) -> Result<JsapiTicket, Error> {
+        let (call, query) = if self.parts().source == TokenSource::WeCom {
+            (WECOM_TICKET_CALL, None)
+        } else {
+            (TICKET_CALL, Some("jsapi"))
+        };
         let value = self
             .ticket_cache()
-            .get(|| self.fetch_jsapi_ticket())
+            .get(|| self.fetch_ticket(call, query))
+            .await?;
+        Ok(JsapiTicket::new(value))
+    }
+
+    /// A WeCom application's ticket for `wx.agentConfig`
+    /// (`GET qyapi/cgi-bin/ticket/get?type=agent_config`), cached like [`jsapi_ticket`](Self::jsapi_ticket).
+    pub async fn agent_ticket(&self) -> Result<JsapiTicket, Error> {
+        let value = self
+            .parts()
+            .agent_ticket
+            .get(|| self.fetch_ticket(WECOM_AGENT_TICKET_CALL, Some("agent_config")))
             .await?;
         Ok(JsapiTicket::new(value))
     }
@@ -68,14 +137,7 @@ impl Client {
     /// The `wx.config` parameters for the page at `url` (its `#fragment` is ignored).
     pub async fn jssdk_config(&self, url: &str) -> Result<JsSdkConfig, Error> {
         let ticket = self.jsapi_ticket().await?;
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let nonce_str: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(16)
-            .map(char::from)
-            .collect();
+        let (timestamp, nonce_str) = (now(), nonce());
         Ok(JsSdkConfig {
             app_id: self.app_id().to_owned(),
             timestamp,
@@ -84,24 +146,43 @@ impl Client {
         })
     }
 
-    async fn fetch_jsapi_ticket(&self) -> Result<(String, Duration), Error> {
+    /// WeCom: the `wx.agentConfig` parameters of application `agent_id` for the page at `url`.
+    pub async fn agent_config(&self, url: &str, agent_id: &str) -> Result<AgentConfig, Error> {
+        let ticket = self.agent_ticket().await?;
+        let (timestamp, nonce_str) = (now(), nonce());
+        Ok(AgentConfig {
+            corpid: self.app_id().to_owned(),
+            agentid: agent_id.to_owned(),
+            timestamp,
+            signature: signature(ticket.secret(), &nonce_str, timestamp, url),
+            nonce_str,
+        })
+    }
+
+    async fn fetch_ticket(
+        &self,
+        call: Call<'static>,
+        kind: Option<&str>,
+    ) -> Result<(String, Duration), Error> {
         let mut parts = RequestParts::new();
-        parts.query("type", "jsapi");
-        let raw = self.execute(TICKET_CALL, &parts).await?;
-        let parsed: TicketResponse = decode_json(TICKET_CALL.endpoint, raw.body())?;
+        if let Some(kind) = kind {
+            parts.query("type", kind);
+        }
+        let raw = self.execute(call, &parts).await?;
+        let parsed: TicketResponse = decode_json(call.endpoint, raw.body())?;
         let seconds = u64::try_from(parsed.expires_in)
             .ok()
             .filter(|s| *s > 0)
             .ok_or_else(|| {
                 DecodeError::new(
-                    TICKET_CALL.endpoint,
+                    call.endpoint,
                     "expires_in",
                     "must be a positive number of seconds",
                     "",
                 )
             })?;
         if parsed.ticket.is_empty() {
-            return Err(DecodeError::new(TICKET_CALL.endpoint, "ticket", "is empty", "").into());
+            return Err(DecodeError::new(call.endpoint, "ticket", "is empty", "").into());
         }
         Ok((parsed.ticket, Duration::from_secs(seconds)))
     }

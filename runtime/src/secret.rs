@@ -51,6 +51,16 @@ secret_string!(
     /// An access token.
     AccessToken
 );
+
+impl AppSecret {
+    /// The first 16 hex digits of the secret's SHA-1: tells secrets apart in cache keys without
+    /// revealing them.
+    pub(crate) fn fingerprint(&self) -> String {
+        use sha1::{Digest, Sha1};
+        let digest = Sha1::digest(self.0.as_bytes());
+        hex::encode(&digest[..8])
+    }
+}
 secret_string!(
     /// A JS-SDK `jsapi_ticket`.
     JsapiTicket

@@ -5,13 +5,14 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::credentials::{CredentialStore, MemoryCredentialStore};
 use crate::error::{ConfigError, Error};
 use crate::store::{MemoryTokenStore, TokenStore};
 
 /// Default connect timeout of the shared HTTP client.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One HTTP client (rustls, pooled) and one [`TokenStore`], shared by the clients of several
+/// One HTTP client (rustls, pooled), one [`TokenStore`] and one [`CredentialStore`], shared by the clients of several
 /// accounts. Tokens are keyed by AppID, so accounts never see each other's tokens. Cheap to
 /// clone.
 #[derive(Clone)]
@@ -22,6 +23,7 @@ pub struct Shared {
 struct SharedInner {
     http: reqwest::Client,
     store: Arc<dyn TokenStore>,
+    credentials: Arc<dyn CredentialStore>,
     /// One async mutex per store key: single flight for every client of this `Shared`.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -37,7 +39,11 @@ impl Shared {
     pub fn new() -> Shared {
         SharedBuilder::new().build().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "falling back to a default HTTP client");
-            Shared::from_parts(reqwest::Client::new(), Arc::new(MemoryTokenStore::new()))
+            Shared::from_parts(
+                reqwest::Client::new(),
+                Arc::new(MemoryTokenStore::new()),
+                Arc::new(MemoryCredentialStore::new()),
+            )
         })
     }
 
@@ -51,6 +57,11 @@ impl Shared {
         &self.inner.store
     }
 
+    /// The durable credential store (Open Platform ticket and refresh tokens).
+    pub fn credential_store(&self) -> &Arc<dyn CredentialStore> {
+        &self.inner.credentials
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
     }
@@ -61,11 +72,16 @@ impl Shared {
         flights.entry(key.to_owned()).or_default().clone()
     }
 
-    fn from_parts(http: reqwest::Client, store: Arc<dyn TokenStore>) -> Shared {
+    fn from_parts(
+        http: reqwest::Client,
+        store: Arc<dyn TokenStore>,
+        credentials: Arc<dyn CredentialStore>,
+    ) -> Shared {
         Shared {
             inner: Arc::new(SharedInner {
                 http,
                 store,
+                credentials,
                 flights: Mutex::default(),
             }),
         }
@@ -91,6 +107,7 @@ impl fmt::Debug for Shared {
 pub struct SharedBuilder {
     connect_timeout: Duration,
     store: Option<Arc<dyn TokenStore>>,
+    credentials: Option<Arc<dyn CredentialStore>>,
 }
 
 impl SharedBuilder {
@@ -99,6 +116,7 @@ impl SharedBuilder {
         Self {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             store: None,
+            credentials: None,
         }
     }
 
@@ -114,13 +132,22 @@ impl SharedBuilder {
         self
     }
 
+    /// The durable credential store (e.g. `RedisCredentialStore`, or one over your database).
+    pub fn credential_store(mut self, store: Arc<dyn CredentialStore>) -> Self {
+        self.credentials = Some(store);
+        self
+    }
+
     /// Builds it.
     pub fn build(self) -> Result<Shared, Error> {
         let http = http_client(self.connect_timeout)?;
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
-        Ok(Shared::from_parts(http, store))
+        let credentials = self
+            .credentials
+            .unwrap_or_else(|| Arc::new(MemoryCredentialStore::new()));
+        Ok(Shared::from_parts(http, store, credentials))
     }
 }
 

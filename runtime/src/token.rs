@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::TokenCache;
+use crate::component;
+use crate::credentials::CredentialStore;
 use crate::decode::decode_json;
 use crate::endpoint::{Body, Host, Method, Retry};
 use crate::envelope;
@@ -15,8 +17,9 @@ use crate::secret::{AccessToken, AppSecret};
 use crate::store::BoxFuture;
 use crate::transport::{self, Http, Request};
 
-/// Which WeChat API issues the account's access token.
+/// Which WeChat API issues the client's token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TokenSource {
     /// `POST /cgi-bin/stable_token` with `force_refresh: false` (recommended): calls inside
     /// the validity window return the same token, and other holders are not invalidated.
@@ -25,6 +28,34 @@ pub enum TokenSource {
     /// `GET /cgi-bin/token`: every call issues a new token (the previous one stays valid for
     /// five more minutes).
     Classic,
+    /// WeCom: `GET qyapi/cgi-bin/gettoken?corpid=…&corpsecret=…`. Each application of a corp
+    /// has its own secret and token; the cache key includes the application (see
+    /// [`ClientBuilder::agent_id`](crate::ClientBuilder::agent_id)).
+    WeCom,
+    /// Open Platform: `POST /cgi-bin/component/api_component_token` with the component AppID,
+    /// AppSecret and the latest `component_verify_ticket` from the client's
+    /// [`CredentialStore`](crate::CredentialStore) (saved with
+    /// [`Component::save_ticket`](crate::Component::save_ticket)).
+    Component,
+}
+
+impl TokenSource {
+    /// What the token is called in logs and errors.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            TokenSource::Component => "component access token",
+            _ => "access token",
+        }
+    }
+
+    /// The token-cache key prefix.
+    pub(crate) fn key_prefix(self) -> &'static str {
+        match self {
+            TokenSource::Stable | TokenSource::Classic => "access_token",
+            TokenSource::WeCom => "wecom_access_token",
+            TokenSource::Component => "component_access_token",
+        }
+    }
 }
 
 /// Supplies access tokens to a client. The default caches the account's own token; Open
@@ -41,6 +72,7 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
 /// What the token endpoints answer on success.
 #[derive(serde::Deserialize)]
 struct TokenResponse {
+    #[serde(alias = "component_access_token")]
     access_token: String,
     expires_in: i64,
 }
@@ -53,6 +85,7 @@ pub(crate) struct CachedTokenProvider {
     source: TokenSource,
     http: Arc<Http>,
     cache: TokenCache,
+    credentials: Arc<dyn CredentialStore>,
 }
 
 impl fmt::Debug for CachedTokenProvider {
@@ -72,6 +105,7 @@ impl CachedTokenProvider {
         source: TokenSource,
         http: Arc<Http>,
         cache: TokenCache,
+        credentials: Arc<dyn CredentialStore>,
     ) -> Self {
         Self {
             app_id,
@@ -79,50 +113,109 @@ impl CachedTokenProvider {
             source,
             http,
             cache,
+            credentials,
+        }
+    }
+
+    /// The latest `component_verify_ticket`, or an error saying how to get one.
+    async fn component_ticket(&self) -> Result<String, Error> {
+        let what = self.source.what();
+        let key = component::ticket_key(&self.app_id);
+        match self.credentials.load(&key).await {
+            Ok(Some(ticket)) => Ok(ticket.value().to_owned()),
+            Ok(None) => Err(TokenError::other(
+                what,
+                format!(
+                    "no component_verify_ticket stored for {}: WeChat pushes one every 10 minutes to \
+                     the authorization event URL; save it with `Component::save_ticket`",
+                    self.app_id
+                ),
+            )
+            .into()),
+            Err(e) => Err(TokenError::store(what, e).into()),
         }
     }
 
     /// Asks WeChat for a token. Its errcodes are reported as [`Error::Token`], never retried.
     async fn fetch(&self) -> Result<(String, Duration), Error> {
-        let endpoint = match self.source {
-            TokenSource::Stable => "stable_token",
-            TokenSource::Classic => "token",
-        };
-        let wrap = |e: Error| Error::Token(TokenError::fetch("access token", e));
-        let stable_body;
-        let empty = Body::Empty;
-        let request = match self.source {
+        let what = self.source.what();
+        let wrap = |e: Error| Error::Token(TokenError::fetch(what, e));
+        let secret = self.app_secret.secret();
+        let json = |value: serde_json::Value| Body::Json(value.to_string().into_bytes());
+        let body;
+        let (endpoint, method, host, path, query, retry) = match self.source {
             TokenSource::Stable => {
-                let json = serde_json::json!({
+                body = json(serde_json::json!({
                     "grant_type": "client_credential",
                     "appid": self.app_id,
-                    "secret": self.app_secret.secret(),
+                    "secret": secret,
                     "force_refresh": false,
-                });
-                stable_body = Body::Json(json.to_string().into_bytes());
-                Request {
-                    endpoint,
-                    method: Method::Post,
-                    host: Host::Api,
-                    path: "/cgi-bin/stable_token",
-                    query: Vec::new(),
-                    body: &stable_body,
-                    retry: Retry::Safe,
-                }
+                }));
+                let path = "/cgi-bin/stable_token";
+                (
+                    "stable_token",
+                    Method::Post,
+                    Host::Api,
+                    path,
+                    vec![],
+                    Retry::Safe,
+                )
             }
-            TokenSource::Classic => Request {
-                endpoint,
-                method: Method::Get,
-                host: Host::Api,
-                path: "/cgi-bin/token",
-                query: vec![
+            TokenSource::Classic => {
+                body = Body::Empty;
+                let query = vec![
                     ("grant_type", "client_credential"),
                     ("appid", self.app_id.as_str()),
-                    ("secret", self.app_secret.secret()),
-                ],
-                body: &empty,
-                retry: Retry::Never,
-            },
+                    ("secret", secret),
+                ];
+                (
+                    "token",
+                    Method::Get,
+                    Host::Api,
+                    "/cgi-bin/token",
+                    query,
+                    Retry::Never,
+                )
+            }
+            TokenSource::WeCom => {
+                body = Body::Empty;
+                let query = vec![("corpid", self.app_id.as_str()), ("corpsecret", secret)];
+                let path = "/cgi-bin/gettoken";
+                (
+                    "wecom_gettoken",
+                    Method::Get,
+                    Host::Qyapi,
+                    path,
+                    query,
+                    Retry::Safe,
+                )
+            }
+            TokenSource::Component => {
+                let ticket = self.component_ticket().await?;
+                body = json(serde_json::json!({
+                    "component_appid": self.app_id,
+                    "component_appsecret": secret,
+                    "component_verify_ticket": ticket,
+                }));
+                let path = "/cgi-bin/component/api_component_token";
+                (
+                    "api_component_token",
+                    Method::Post,
+                    Host::Api,
+                    path,
+                    vec![],
+                    Retry::Safe,
+                )
+            }
+        };
+        let request = Request {
+            endpoint,
+            method,
+            host,
+            path,
+            query,
+            body: &body,
+            retry,
         };
         let resp = self.http.send(&request).await.map_err(wrap)?;
         let raw = transport::read(endpoint, request.retry == Retry::Safe, resp)

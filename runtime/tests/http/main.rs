@@ -1,6 +1,7 @@
 //! HTTP behaviour of the runtime against a loopback WeChat (wiremock).
 
 mod common;
+mod component;
 mod errors;
 mod files;
 mod jssdk;
@@ -8,3 +9,4 @@ mod redaction;
 mod retry;
 mod tokens;
 mod tracing_spans;
+mod wecom;
