@@ -45,7 +45,13 @@ async fn every_spec_example_round_trips() {
 
 async fn replay(endpoint: &Endpoint, example: &Example) -> Result<(), String> {
     let server = MockServer::start().await;
-    support::mount_stable_token(&server).await;
+    let kind = support::spec_ir()
+        .products
+        .iter()
+        .find(|p| p.name == endpoint.product)
+        .map(|p| p.client)
+        .ok_or("the endpoint's product is not in the IR")?;
+    let client = support::client_of_kind(&server, kind).await;
     Mock::given(method(endpoint.method.as_str()))
         .and(path(endpoint.path.as_str()))
         .respond_with(canned_response(example)?)
@@ -54,7 +60,6 @@ async fn replay(endpoint: &Endpoint, example: &Example) -> Result<(), String> {
         .mount(&server)
         .await;
 
-    let client = support::client_for(&server);
     let outcome = weixin::__examples::run(&client, &endpoint.id, example.input())
         .await
         .ok_or("the endpoint is missing from the generated __examples runner")?;
@@ -99,14 +104,13 @@ fn check_request(endpoint: &Endpoint, example: &Example, sent: &Request) -> Resu
         Auth::AccessToken => {
             expected.insert("access_token".into(), TOKEN.into());
         }
+        Auth::TokenParam(name) => {
+            expected.insert(name.clone(), TOKEN.into());
+        }
         Auth::None => {}
         Auth::Credentials(pairs) => {
             for (name, credential) in pairs {
-                let value = match credential {
-                    Credential::AppId => APP_ID,
-                    Credential::AppSecret => APP_SECRET,
-                };
-                expected.insert(name.clone(), value.into());
+                expected.insert(name.clone(), credential_value(*credential).into());
             }
         }
     }
@@ -127,7 +131,15 @@ fn check_request(endpoint: &Endpoint, example: &Example, sent: &Request) -> Resu
     if !example.files.as_object().is_none_or(Map::is_empty) {
         return check_multipart(example, content_type, &sent.body);
     }
-    match (&example.request, endpoint.method) {
+    let with_credentials = example.request.clone().map(|mut body| {
+        if let Value::Object(fields) = &mut body {
+            for (name, credential) in &endpoint.body_credentials {
+                fields.insert(name.clone(), credential_value(*credential).into());
+            }
+        }
+        body
+    });
+    match (&with_credentials, endpoint.method) {
         (Some(want), _) => {
             if !content_type.starts_with("application/json") {
                 return Err(format!("body sent as {content_type:?}, expected JSON"));
@@ -144,6 +156,13 @@ fn check_request(endpoint: &Endpoint, example: &Example, sent: &Request) -> Resu
         _ => {}
     }
     Ok(())
+}
+
+fn credential_value(credential: Credential) -> &'static str {
+    match credential {
+        Credential::AppId => APP_ID,
+        Credential::AppSecret => APP_SECRET,
+    }
 }
 
 fn check_multipart(example: &Example, content_type: &str, body: &[u8]) -> Result<(), String> {
@@ -256,6 +275,8 @@ fn contained_in(decoded: &Value, wire: &Value, at: &str) -> Result<(), String> {
             .enumerate()
             .try_for_each(|(i, (d, w))| contained_in(d, w, &format!("{at}[{i}]"))),
         (d, w) if d == w => Ok(()),
+        // An `f64` field decodes a wire `0` to `0.0`: the same number.
+        (Value::Number(d), Value::Number(w)) if d.as_f64() == w.as_f64() => Ok(()),
         // `wire = "string_or_int"`: a number on the wire decodes to its text.
         (Value::String(d), Value::Number(w)) if *d == w.to_string() => Ok(()),
         (d, w) => Err(format!("{at} decoded to {d}, the example has {w}")),

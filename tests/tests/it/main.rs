@@ -3,6 +3,7 @@
 mod client;
 mod examples;
 mod features;
+mod oplatform;
 mod push_examples;
 mod redis_push;
 mod redis_stores;
