@@ -606,20 +606,8 @@ impl ConfigError {
         }
     }
 
-    /// An invalid push service setting (see `push::ServiceBuilder`).
-    pub(crate) fn push(
-        message: impl Into<String>,
-        source: Option<Box<dyn StdError + Send + Sync + 'static>>,
-    ) -> Self {
-        Self {
-            message: message.into(),
-            source,
-        }
-    }
-
-    /// An invalid WeChat Pay setting (see `pay::PayClientBuilder`).
-    #[cfg(feature = "pay")]
-    pub(crate) fn pay(
+    /// An invalid setting of a builder (`push::ServiceBuilder`, `pay::PayClientBuilder`, …).
+    pub(crate) fn setting(
         message: impl Into<String>,
         source: Option<Box<dyn StdError + Send + Sync + 'static>>,
     ) -> Self {

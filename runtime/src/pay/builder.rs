@@ -101,7 +101,7 @@ impl PayClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<PayClient, Error> {
         let config = |message: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
-            Error::from(ConfigError::pay(message, source))
+            Error::from(ConfigError::setting(message, source))
         };
         if self.mchid.trim().is_empty() {
             return Err(config("the merchant id is empty".into(), None));

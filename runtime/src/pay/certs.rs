@@ -229,7 +229,7 @@ impl KeyRing {
             .map_err(|_| fail(SignatureCheck::Decrypt))?;
             let pem = String::from_utf8(pem).map_err(|_| fail(SignatureCheck::Decrypt))?;
             let cert = PlatformCertificate::from_pem(&pem).map_err(|e| {
-                ConfigError::pay(
+                ConfigError::setting(
                     "a downloaded platform certificate could not be read",
                     Some(Box::new(e)),
                 )

@@ -87,7 +87,7 @@ impl PayClient {
     /// response and decodes it. A 204 decodes as an empty object (`Ack`).
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
         if E::HOST != Host::Mch {
-            return Err(ConfigError::pay(
+            return Err(ConfigError::setting(
                 format!("`{}` is not a WeChat Pay endpoint", E::ID),
                 None,
             )
@@ -203,11 +203,11 @@ fn into_raw(
 }
 
 fn sensitive_error(e: SensitiveError) -> Error {
-    ConfigError::pay("sensitive field encryption failed", Some(Box::new(e))).into()
+    ConfigError::setting("sensitive field encryption failed", Some(Box::new(e))).into()
 }
 
 fn key_error(e: KeyError) -> Error {
-    ConfigError::pay("signing failed", Some(Box::new(e))).into()
+    ConfigError::setting("signing failed", Some(Box::new(e))).into()
 }
 
 impl fmt::Debug for PayClient {

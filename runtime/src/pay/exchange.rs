@@ -114,7 +114,7 @@ impl Inner {
             Body::Empty => b"",
             Body::Json(bytes) => bytes,
             Body::Multipart(_) => {
-                return Err(ConfigError::pay(
+                return Err(ConfigError::setting(
                     format!(
                         "`{}`: multipart uploads are not supported by PayClient",
                         call.endpoint
@@ -127,7 +127,7 @@ impl Inner {
         let authorization = self
             .signer
             .authorization(name, canonical, bytes)
-            .map_err(|e| ConfigError::pay("could not sign the request", Some(Box::new(e))))?;
+            .map_err(|e| ConfigError::setting("could not sign the request", Some(Box::new(e))))?;
         let mut builder = self
             .http
             .request(method, url.clone())

@@ -173,25 +173,25 @@ impl<M: PushMessage, R: PushReply> ServiceBuilder<M, R> {
     /// Checks the settings and builds the service around `handler`.
     pub fn build(self, handler: impl Handler<M, R>) -> Result<Service<M, R>, ConfigError> {
         if self.token.is_empty() {
-            return Err(ConfigError::push("the push token is empty", None));
+            return Err(ConfigError::setting("the push token is empty", None));
         }
         let crypt = match (&self.encoding_aes_key, self.app_id) {
             (None, _) if self.require_encryption => {
-                return Err(ConfigError::push(
+                return Err(ConfigError::setting(
                     "require_encryption needs an encoding_aes_key",
                     None,
                 ));
             }
             (None, _) => None,
             (Some(_), None) => {
-                return Err(ConfigError::push(
+                return Err(ConfigError::setting(
                     "encoding_aes_key needs app_id, the receive id of encrypted pushes (\"\" for personal-entity WeCom apps)",
                     None,
                 ));
             }
             (Some(key), Some(app_id)) => {
                 let crypt = MsgCrypt::new(self.token.clone(), key, app_id).map_err(|e| {
-                    ConfigError::push(format!("invalid encoding_aes_key: {e}"), Some(Box::new(e)))
+                    ConfigError::setting(format!("invalid encoding_aes_key: {e}"), Some(Box::new(e)))
                 })?;
                 Some(
                     self.also_accept
