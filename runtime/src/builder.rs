@@ -181,13 +181,7 @@ impl<C> ClientBuilder<C> {
         });
         let cache = |what, prefix: &str| {
             let key = format!("weixin:{prefix}:{account}");
-            TokenCache::new(
-                what,
-                store.clone(),
-                key.clone(),
-                shared.flight(&key),
-                self.refresh_before,
-            )
+            TokenCache::keyed(what, &store, shared, key, self.refresh_before)
         };
         let (ticket_prefix, agent_ticket_prefix) = match self.token_source {
             TokenSource::WeCom => ("wecom_jsapi_ticket", "wecom_agent_ticket"),
@@ -215,6 +209,7 @@ impl<C> ClientBuilder<C> {
             ticket,
             agent_ticket,
             credentials,
+            store,
             shared: shared.clone(),
             refresh_before: self.refresh_before,
             errcodes: self.errcodes,

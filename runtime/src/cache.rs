@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::{Error, StoreError, TokenError};
+use crate::shared::Shared;
 use crate::store::{StoredToken, TokenStore};
 
 /// How often a waiter polls the store while another process refreshes.
@@ -65,6 +66,18 @@ impl TokenCache {
             flight,
             margin: refresh_before + jitter,
         }
+    }
+
+    /// [`new`](Self::new) with the single-flight mutex of `key` from `shared`.
+    pub(crate) fn keyed(
+        what: &'static str,
+        store: &Arc<dyn TokenStore>,
+        shared: &Shared,
+        key: String,
+        refresh_before: Duration,
+    ) -> Self {
+        let flight = shared.flight(&key);
+        Self::new(what, store.clone(), key, flight, refresh_before)
     }
 
     /// The store key.

@@ -18,6 +18,7 @@ use crate::errcode::{Action, ErrCodeTable};
 use crate::error::{ApiError, EncodeError, Error};
 use crate::secret::{AccessToken, AppSecret};
 use crate::shared::Shared;
+use crate::store::TokenStore;
 use crate::token::{TokenProvider, TokenSource};
 use crate::transport::{self, Http, Request};
 
@@ -40,8 +41,10 @@ pub(crate) struct ClientParts {
     pub(crate) ticket: TokenCache,
     pub(crate) agent_ticket: TokenCache,
     pub(crate) credentials: Arc<dyn CredentialStore>,
-    /// Where the client's caches came from; clients derived from this one (Open Platform
-    /// authorizers) share it.
+    /// The token store of this client's caches; clients derived from this one (Open Platform
+    /// authorizers) cache in it too.
+    pub(crate) store: Arc<dyn TokenStore>,
+    /// Where single-flight mutexes come from, shared with derived clients.
     pub(crate) shared: Shared,
     pub(crate) refresh_before: std::time::Duration,
     pub(crate) errcodes: &'static ErrCodeTable,
@@ -125,6 +128,12 @@ impl Client {
 
     pub(crate) fn parts(&self) -> &ClientParts {
         &self.inner
+    }
+
+    /// A cache of `what` under `key` in this client's token store.
+    pub(crate) fn cache(&self, what: &'static str, key: String) -> TokenCache {
+        let parts = self.parts();
+        TokenCache::keyed(what, &parts.store, &parts.shared, key, parts.refresh_before)
     }
 
     /// The same client, classifying errcodes with `table` (codes missing from it fall back to

@@ -343,18 +343,11 @@ impl Component {
 
     /// The token cache of one authorizer's access token.
     fn authorizer_cache(&self, authorizer_app_id: &str) -> TokenCache {
-        let parts = self.parts();
         let key = format!(
             "weixin:authorizer_access_token:{}:{authorizer_app_id}",
             self.app_id()
         );
-        TokenCache::new(
-            "authorizer access token",
-            parts.shared.token_store().clone(),
-            key.clone(),
-            parts.shared.flight(&key),
-            parts.refresh_before,
-        )
+        self.cache("authorizer access token", key)
     }
 
     /// A token provider of `authorizer_app_id`'s access token, refreshed with its stored
@@ -373,16 +366,8 @@ impl Component {
     pub fn authorizer<C: From<Client>>(&self, authorizer_app_id: &str) -> C {
         let parts = self.parts();
         let tokens = self.authorizer_tokens(authorizer_app_id);
-        let ticket_cache = |what, prefix: &str| {
-            let key = format!("weixin:{prefix}:{authorizer_app_id}");
-            TokenCache::new(
-                what,
-                parts.shared.token_store().clone(),
-                key.clone(),
-                parts.shared.flight(&key),
-                parts.refresh_before,
-            )
-        };
+        let ticket_cache =
+            |what, prefix: &str| self.cache(what, format!("weixin:{prefix}:{authorizer_app_id}"));
         C::from(Client::from_parts(ClientParts {
             app_id: authorizer_app_id.to_owned(),
             // An authorizer client never uses a secret: its token comes from the component.
@@ -393,6 +378,7 @@ impl Component {
             ticket: ticket_cache("jsapi ticket", "jsapi_ticket"),
             agent_ticket: ticket_cache("agent jsapi ticket", "agent_ticket"),
             credentials: parts.credentials.clone(),
+            store: parts.store.clone(),
             shared: parts.shared.clone(),
             refresh_before: parts.refresh_before,
             errcodes: parts.errcodes,

@@ -191,7 +191,10 @@ impl<M: PushMessage, R: PushReply> ServiceBuilder<M, R> {
             }
             (Some(key), Some(app_id)) => {
                 let crypt = MsgCrypt::new(self.token.clone(), key, app_id).map_err(|e| {
-                    ConfigError::setting(format!("invalid encoding_aes_key: {e}"), Some(Box::new(e)))
+                    ConfigError::setting(
+                        format!("invalid encoding_aes_key: {e}"),
+                        Some(Box::new(e)),
+                    )
                 })?;
                 Some(
                     self.also_accept

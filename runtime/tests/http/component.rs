@@ -411,3 +411,31 @@ async fn body_credentials_make_a_body_of_their_own() {
         .await;
     s.component.send(&StartPushTicket).await.unwrap();
 }
+
+#[tokio::test]
+async fn authorizer_tokens_live_in_the_component_clients_token_store() {
+    let server = MockServer::start().await;
+    let tokens: Arc<dyn weixin_runtime::TokenStore> =
+        Arc::new(weixin_runtime::MemoryTokenStore::new());
+    let shared = Shared::new();
+    let component: Component = Component::builder(COMPONENT, COMPONENT_SECRET)
+        .shared(&shared)
+        .token_store(tokens.clone())
+        .credential_store(Arc::new(MemoryCredentialStore::new()))
+        .base_url(Host::Api, &server.uri())
+        .build()
+        .unwrap();
+    component.save_ticket("t").await.unwrap();
+    component_token("t", "CT").mount(&server).await;
+    query_auth("AUTH_CODE").mount(&server).await;
+
+    component.authorize("AUTH_CODE").await.unwrap();
+    let key = format!("weixin:authorizer_access_token:{COMPONENT}:{AUTHORIZER}");
+    let stored = tokens
+        .get(&key)
+        .await
+        .unwrap()
+        .expect("in the client's own store");
+    assert_eq!(stored.value(), "AUTHORIZER_TOKEN_1");
+    assert!(shared.token_store().get(&key).await.unwrap().is_none());
+}
