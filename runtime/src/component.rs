@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use crate::builder::ClientBuilder;
 use crate::cache::TokenCache;
 use crate::client::{Call, Client, ClientParts};
-use crate::decode::decode_json;
+use crate::decode::{decode_json, issued};
 use crate::endpoint::{Auth, Host, Method, RequestParts, ResponseKind, Retry};
-use crate::error::{DecodeError, Error, TokenError};
+use crate::error::{Error, TokenError};
 use crate::secret::{AccessToken, AppSecret};
 use crate::store::BoxFuture;
 use crate::token::{TokenProvider, TokenSource};
@@ -45,14 +45,14 @@ fn refresh_key(component_app_id: &str, authorizer_app_id: &str) -> String {
 }
 
 /// The component's own calls that the runtime makes itself.
-fn component_call(endpoint: &'static str, path: &'static str) -> Call<'static> {
+fn component_call(endpoint: &'static str, path: &'static str, retry: Retry) -> Call<'static> {
     Call {
         endpoint,
         method: Method::Post,
         host: Host::Api,
         path,
         auth: Auth::TokenParam("component_access_token"),
-        retry: Retry::Never,
+        retry,
         kind: ResponseKind::Json,
     }
 }
@@ -156,23 +156,6 @@ struct PreAuthCodeResponse {
     pre_auth_code: String,
 }
 
-/// A positive `expires_in`, or a decode error naming the field.
-fn lifetime(endpoint: &'static str, seconds: i64) -> Result<Duration, Error> {
-    u64::try_from(seconds)
-        .ok()
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
-        .ok_or_else(|| {
-            DecodeError::new(
-                endpoint,
-                "expires_in",
-                "must be a positive number of seconds",
-                "",
-            )
-            .into()
-        })
-}
-
 impl Component {
     /// A component client with default settings ([`crate::Shared::global`], in-memory stores).
     pub fn new(
@@ -218,6 +201,7 @@ impl Component {
         let call = component_call(
             "api_create_preauthcode",
             "/cgi-bin/component/api_create_preauthcode",
+            Retry::Never,
         );
         let mut parts = RequestParts::new();
         parts.add_json_fields(call.endpoint, &[("component_appid", self.app_id())])?;
@@ -241,7 +225,12 @@ impl Component {
     /// `authorized` push) with `api_query_auth`, stores the refresh token durably and caches
     /// the access token. Then [`authorizer`](Self::authorizer) can act for that account.
     pub async fn authorize(&self, authorization_code: &str) -> Result<Authorization, Error> {
-        let call = component_call("api_query_auth", "/cgi-bin/component/api_query_auth");
+        // An authorization code can be used once: never resent.
+        let call = component_call(
+            "api_query_auth",
+            "/cgi-bin/component/api_query_auth",
+            Retry::Never,
+        );
         let mut parts = RequestParts::new();
         parts.add_json_fields(
             call.endpoint,
@@ -252,13 +241,17 @@ impl Component {
         )?;
         let raw = self.client.execute(call, &parts).await?;
         let info = decode_json::<QueryAuthResponse>(call.endpoint, raw.body())?.authorization_info;
-        let ttl = lifetime(call.endpoint, info.expires_in)?;
+        let issued_token = issued(
+            call.endpoint,
+            "authorization_info.authorizer_access_token",
+            info.authorizer_access_token,
+            info.expires_in,
+        )?;
         self.save_authorizer(&info.authorizer_appid, &info.authorizer_refresh_token)
             .await?;
-        let token = info.authorizer_access_token;
         // Seed the cache through its normal path, so the first call needs no refresh.
         self.authorizer_cache(&info.authorizer_appid)
-            .get(|| async move { Ok((token, ttl)) })
+            .get(|| async move { Ok(issued_token) })
             .await?;
         Ok(Authorization {
             authorizer_app_id: info.authorizer_appid,
@@ -431,9 +424,11 @@ impl AuthorizerTokens {
             )
             .into());
         };
+        // Refreshing is idempotent: the same refresh token may be used again.
         let call = component_call(
             "api_authorizer_token",
             "/cgi-bin/component/api_authorizer_token",
+            Retry::Safe,
         );
         let mut parts = RequestParts::new();
         parts.add_json_fields(
@@ -444,18 +439,14 @@ impl AuthorizerTokens {
                 ("authorizer_refresh_token", stored.value()),
             ],
         )?;
-        // Refreshing is idempotent: the same refresh token may be used again.
-        let call = Call {
-            retry: Retry::Safe,
-            ..call
-        };
         let raw = self.component.execute(call, &parts).await?;
         let parsed: AuthorizerTokenResponse = decode_json(call.endpoint, raw.body())?;
-        let ttl = lifetime(call.endpoint, parsed.expires_in)?;
-        if parsed.authorizer_access_token.is_empty() {
-            let e = DecodeError::new(call.endpoint, "authorizer_access_token", "is empty", "");
-            return Err(e.into());
-        }
+        let token = issued(
+            call.endpoint,
+            "authorizer_access_token",
+            parsed.authorizer_access_token,
+            parsed.expires_in,
+        )?;
         if let Some(new) = parsed
             .authorizer_refresh_token
             .filter(|new| !new.is_empty() && new != stored.value())
@@ -465,7 +456,7 @@ impl AuthorizerTokens {
                 .await
                 .map_err(|e| TokenError::store(Self::WHAT, e))?;
         }
-        Ok((parsed.authorizer_access_token, ttl))
+        Ok(token)
     }
 }
 

@@ -1,5 +1,7 @@
 //! Turning a checked response body into an endpoint's `Response` type.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
@@ -81,6 +83,31 @@ impl<T: JsonResponse> Decode for T {
     fn decode(response: RawResponse) -> Result<Self, Error> {
         decode_json(response.endpoint, &response.body)
     }
+}
+
+/// A token or ticket WeChat issued, checked: `expires_in` must be a positive number of seconds
+/// and the value (the response field `field`) must not be empty.
+pub(crate) fn issued(
+    endpoint: &'static str,
+    field: &'static str,
+    value: String,
+    expires_in: i64,
+) -> Result<(String, Duration), DecodeError> {
+    let seconds = u64::try_from(expires_in)
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| {
+            DecodeError::new(
+                endpoint,
+                "expires_in",
+                "must be a positive number of seconds",
+                "",
+            )
+        })?;
+    if value.is_empty() {
+        return Err(DecodeError::new(endpoint, field, "is empty", ""));
+    }
+    Ok((value, Duration::from_secs(seconds)))
 }
 
 /// Deserializes `body`, reporting the JSON path of the first problem.

@@ -8,9 +8,9 @@ use rand::distr::Alphanumeric;
 use sha1::{Digest, Sha1};
 
 use crate::client::{Call, Client};
-use crate::decode::decode_json;
+use crate::decode::{decode_json, issued};
 use crate::endpoint::{Auth, Host, Method, RequestParts, ResponseKind, Retry};
-use crate::error::{DecodeError, Error};
+use crate::error::Error;
 use crate::secret::JsapiTicket;
 use crate::token::TokenSource;
 
@@ -170,21 +170,12 @@ impl Client {
         }
         let raw = self.execute(call, &parts).await?;
         let parsed: TicketResponse = decode_json(call.endpoint, raw.body())?;
-        let seconds = u64::try_from(parsed.expires_in)
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| {
-                DecodeError::new(
-                    call.endpoint,
-                    "expires_in",
-                    "must be a positive number of seconds",
-                    "",
-                )
-            })?;
-        if parsed.ticket.is_empty() {
-            return Err(DecodeError::new(call.endpoint, "ticket", "is empty", "").into());
-        }
-        Ok((parsed.ticket, Duration::from_secs(seconds)))
+        Ok(issued(
+            call.endpoint,
+            "ticket",
+            parsed.ticket,
+            parsed.expires_in,
+        )?)
     }
 }
 

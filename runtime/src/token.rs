@@ -8,11 +8,11 @@ use std::time::Duration;
 use crate::cache::TokenCache;
 use crate::component;
 use crate::credentials::CredentialStore;
-use crate::decode::decode_json;
+use crate::decode::{decode_json, issued};
 use crate::endpoint::{Body, Host, Method, Retry};
 use crate::envelope;
 use crate::errcode::ErrCodeTable;
-use crate::error::{DecodeError, Error, TokenError};
+use crate::error::{Error, TokenError};
 use crate::secret::{AccessToken, AppSecret};
 use crate::store::BoxFuture;
 use crate::transport::{self, Http, Request};
@@ -226,24 +226,13 @@ impl CachedTokenProvider {
             return Err(wrap(api.without_refresh().into()));
         }
         let parsed: TokenResponse = decode_json(endpoint, raw.body()).map_err(wrap)?;
-        let lifetime = u64::try_from(parsed.expires_in)
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| {
-                let e = DecodeError::new(
-                    endpoint,
-                    "expires_in",
-                    "must be a positive number of seconds",
-                    "",
-                );
-                wrap(e.into())
-            })?;
-        if parsed.access_token.is_empty() {
-            return Err(wrap(
-                DecodeError::new(endpoint, "access_token", "is empty", "").into(),
-            ));
-        }
-        Ok((parsed.access_token, Duration::from_secs(lifetime)))
+        issued(
+            endpoint,
+            "access_token",
+            parsed.access_token,
+            parsed.expires_in,
+        )
+        .map_err(|e| wrap(e.into()))
     }
 }
 
