@@ -4,9 +4,10 @@
 
 mod support;
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 use weixin_cli::sandbox::{Sandbox, is_token_endpoint};
-use weixin_codegen::ir::{Auth, Endpoint, Example, Response};
+use weixin_codegen::ir::{Auth, Endpoint, Example};
+use weixin_tests::example_outcome::check_outcome;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_spec_example_is_answered_as_the_spec_says() {
@@ -124,69 +125,5 @@ fn answered_with(sandbox: &Sandbox, endpoint: &Endpoint, example: &Example) -> R
             "answered errcode {:?} (example {:?}) instead of the example",
             last.errcode, last.example
         ))
-    }
-}
-
-fn check_outcome(
-    endpoint: &Endpoint,
-    example: &Example,
-    outcome: Result<Value, weixin::Error>,
-) -> Result<(), String> {
-    match (example.error, outcome) {
-        (Some(code), Err(err)) => match err.api_code() {
-            Some(got) if got.get() == code => Ok(()),
-            _ => Err(format!("expected errcode {code}, got error {err}")),
-        },
-        (Some(code), Ok(value)) => Err(format!("expected errcode {code}, got success {value}")),
-        (None, Err(err)) => Err(format!("the answer did not decode: {err}")),
-        (None, Ok(value)) => {
-            if let Some(binary) = &example.binary {
-                let want =
-                    serde_json::json!({"content_type": binary.content_type, "len": binary.size});
-                return if value == want {
-                    Ok(())
-                } else {
-                    Err(format!("binary {value}, expected {want}"))
-                };
-            }
-            if matches!(endpoint.response, Response::Ack) {
-                return Ok(());
-            }
-            let wire: Value = serde_json::from_str(example.response.as_deref().unwrap_or("{}"))
-                .map_err(|e| format!("example response: {e}"))?;
-            contained_in(&value, &wire, "$")
-        }
-    }
-}
-
-/// Every value the decoded answer holds is in the example at the same path.
-fn contained_in(decoded: &Value, wire: &Value, at: &str) -> Result<(), String> {
-    match (decoded, wire) {
-        (Value::Null, _) => Ok(()),
-        (Value::Object(d), Value::Object(w)) => {
-            for (key, value) in d {
-                match w.get(key) {
-                    Some(wire_value) => contained_in(value, wire_value, &format!("{at}.{key}"))?,
-                    None if value.is_null() || value == &Value::Array(vec![]) => {}
-                    None if value.as_object().is_some_and(Map::is_empty) => {}
-                    None => {
-                        return Err(format!(
-                            "{at}.{key} decoded to {value} but is not in the example"
-                        ));
-                    }
-                }
-            }
-            Ok(())
-        }
-        (Value::Array(d), Value::Array(w)) if d.len() == w.len() => d
-            .iter()
-            .zip(w)
-            .enumerate()
-            .try_for_each(|(i, (d, w))| contained_in(d, w, &format!("{at}[{i}]"))),
-        (d, w) if d == w => Ok(()),
-        (Value::String(d), Value::Number(w)) if *d == w.to_string() => Ok(()),
-        // An `f64` field decodes `0` to `0.0`.
-        (Value::Number(d), Value::Number(w)) if d.as_f64() == w.as_f64() => Ok(()),
-        (d, w) => Err(format!("{at} decoded to {d}, the example has {w}")),
     }
 }
