@@ -14,9 +14,9 @@ use tokio::time::Instant;
 
 use super::aead;
 use super::client::Inner;
-use super::exchange::{H_NONCE, H_SERIAL, H_SIGNATURE, H_TIMESTAMP, PayCall};
+use super::exchange::{PayCall, SignedHeaders};
 use super::keys::PlatformCertificate;
-use super::verify::{Verifier, check_timestamp};
+use super::verify::Verifier;
 use crate::endpoint::{Body, Method, Retry};
 use crate::error::{ConfigError, Error, SignatureCheck, SignatureError};
 
@@ -240,16 +240,9 @@ impl KeyRing {
             verifier.add_certificate(cert);
         }
         if inner.verify {
-            let get = |name: &'static str| {
-                received
-                    .header(name)
-                    .ok_or(fail(SignatureCheck::MissingHeader(name)))
-            };
-            let (timestamp, nonce) = (get(H_TIMESTAMP)?, get(H_NONCE)?);
-            let (signature, serial) = (get(H_SIGNATURE)?, get(H_SERIAL)?);
-            check_timestamp(timestamp, super::unix_now()).map_err(fail)?;
+            let h = SignedHeaders::read(&received.headers).map_err(fail)?;
             verifier
-                .verify(timestamp, nonce, &received.body, signature, serial)
+                .verify(h.timestamp, h.nonce, &received.body, h.signature, h.serial)
                 .map_err(fail)?;
         }
         tracing::debug!(

@@ -58,9 +58,35 @@ pub(crate) struct Received {
     pub(crate) body: Bytes,
 }
 
+/// The signature headers of a response, its timestamp inside the window.
+pub(crate) struct SignedHeaders<'a> {
+    pub(crate) timestamp: &'a str,
+    pub(crate) nonce: &'a str,
+    pub(crate) signature: &'a str,
+    pub(crate) serial: &'a str,
+}
+
 impl Received {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
+    }
+}
+
+impl<'a> SignedHeaders<'a> {
+    /// The four `Wechatpay-*` signature headers of a response or notification, each required,
+    /// after the timestamp window check; the signature itself is left to the caller's keys.
+    pub(crate) fn read(headers: &'a HeaderMap) -> Result<Self, SignatureCheck> {
+        let get =
+            |name: &'static str| header(headers, name).ok_or(SignatureCheck::MissingHeader(name));
+        let (timestamp, nonce) = (get(H_TIMESTAMP)?, get(H_NONCE)?);
+        let (signature, serial) = (get(H_SIGNATURE)?, get(H_SERIAL)?);
+        super::verify::check_timestamp(timestamp, super::unix_now())?;
+        Ok(SignedHeaders {
+            timestamp,
+            nonce,
+            signature,
+            serial,
+        })
     }
 }
 
@@ -216,16 +242,16 @@ impl Inner {
             return Ok(false);
         }
         let fail = |check| Error::Signature(SignatureError::new(endpoint, check));
-        let get = |name: &'static str| {
-            received
-                .header(name)
-                .ok_or(fail(SignatureCheck::MissingHeader(name)))
-        };
-        let (timestamp, nonce) = (get(H_TIMESTAMP)?, get(H_NONCE)?);
-        let (signature, serial) = (get(H_SIGNATURE)?, get(H_SERIAL)?);
-        super::verify::check_timestamp(timestamp, super::unix_now()).map_err(fail)?;
+        let h = SignedHeaders::read(&received.headers).map_err(fail)?;
         self.keys
-            .verify(self, timestamp, nonce, &received.body, signature, serial)
+            .verify(
+                self,
+                h.timestamp,
+                h.nonce,
+                &received.body,
+                h.signature,
+                h.serial,
+            )
             .await
             .map_err(fail)?;
         Ok(true)

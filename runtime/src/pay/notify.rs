@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 
 use super::aead;
 use super::client::PayClient;
-use super::exchange::{H_NONCE, H_SERIAL, H_SIGNATURE, H_TIMESTAMP, header};
+use super::exchange::SignedHeaders;
 use super::keys::ApiV3Key;
-use super::verify::{Verifier, check_timestamp};
+use super::verify::Verifier;
 use crate::error::SignatureCheck;
 
 /// The default largest notification body accepted, in bytes.
@@ -195,22 +195,23 @@ impl NotifyParser {
                 max: self.max_body_bytes,
             });
         }
-        let get = |name: &'static str| {
-            header(request.headers, name)
-                .ok_or(NotifyError::Signature(SignatureCheck::MissingHeader(name)))
-        };
-        let (timestamp, nonce) = (get(H_TIMESTAMP)?, get(H_NONCE)?);
-        let (signature, serial) = (get(H_SIGNATURE)?, get(H_SERIAL)?);
-        check_timestamp(timestamp, super::unix_now()).map_err(NotifyError::Signature)?;
+        let h = SignedHeaders::read(request.headers).map_err(NotifyError::Signature)?;
         let outcome = match &self.keys {
             Keys::Fixed(verifier) => {
-                verifier.verify(timestamp, nonce, request.body, signature, serial)
+                verifier.verify(h.timestamp, h.nonce, request.body, h.signature, h.serial)
             }
             Keys::Client(client) => {
                 let inner = &client.inner;
                 inner
                     .keys
-                    .verify(inner, timestamp, nonce, request.body, signature, serial)
+                    .verify(
+                        inner,
+                        h.timestamp,
+                        h.nonce,
+                        request.body,
+                        h.signature,
+                        h.serial,
+                    )
                     .await
             }
         };
