@@ -11,20 +11,11 @@ use weixin_runtime::push::signature::{sorted_sha1_hex, verify};
 
 const VECTORS: &str = include_str!("data/push_vectors.toml");
 
-/// One table of the vector file.
-struct Vector {
-    name: String,
-    table: toml::Table,
-}
+mod vectors;
+
+use vectors::Vector;
 
 impl Vector {
-    fn str(&self, key: &str) -> &str {
-        self.table
-            .get(key)
-            .and_then(toml::Value::as_str)
-            .unwrap_or_else(|| panic!("vector {}: missing string `{key}`", self.name))
-    }
-
     fn opt_str(&self, key: &str) -> Option<&str> {
         self.table.get(key).and_then(toml::Value::as_str)
     }
@@ -46,30 +37,9 @@ impl Vector {
     }
 }
 
-/// Every vector of one `kind`, asserting that there are exactly `count` of them so a broken data
-/// file cannot make a test pass vacuously.
+/// Every push vector of one `kind`; there must be exactly `count`.
 fn vectors(kind: &str, count: usize) -> Vec<Vector> {
-    let file: toml::Table = VECTORS.parse().expect("push_vectors.toml parses");
-    let found: Vec<Vector> = file
-        .into_iter()
-        .filter_map(|(name, value)| match value {
-            toml::Value::Table(table)
-                if table.get("kind").and_then(|k| k.as_str()) == Some(kind) =>
-            {
-                Some(Vector { name, table })
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(found.len(), count, "number of `{kind}` vectors");
-    for v in &found {
-        assert!(
-            !v.str("source").is_empty(),
-            "vector {} has a source",
-            v.name
-        );
-    }
-    found
+    vectors::of_kind(VECTORS, "push_vectors.toml", kind, count)
 }
 
 const OPLATFORM_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";

@@ -19,43 +19,20 @@ const KEY_B64: &str = "AAECAwQFBgcICQoLDA0ODw==";
 const IV_B64: &str = "EBESExQVFhcYGRobHB0eHw==";
 const APP_ID: &str = "wx4f4bc4dec97d474b";
 
-/// One table of the vector file.
-struct Vector {
-    name: String,
-    table: toml::Table,
-}
+mod vectors;
+
+use vectors::Vector;
 
 impl Vector {
-    fn str(&self, key: &str) -> &str {
-        self.table
-            .get(key)
-            .and_then(toml::Value::as_str)
-            .unwrap_or_else(|| panic!("vector {}: missing string `{key}`", self.name))
-    }
-
     fn key(&self) -> SessionKey {
         SessionKey::from_base64(self.str("session_key"))
             .unwrap_or_else(|e| panic!("vector {}: {e}", self.name))
     }
 }
 
-/// Every vector of one `kind`, asserting that there are exactly `count` of them so a broken data
-/// file cannot make a test pass vacuously.
+/// Every user-data vector of one `kind`; there must be exactly `count`.
 fn vectors(kind: &str, count: usize) -> Vec<Vector> {
-    let file: toml::Table = VECTORS.parse().expect("wxa_vectors.toml parses");
-    let found: Vec<Vector> = file
-        .into_iter()
-        .filter_map(|(name, value)| match value {
-            toml::Value::Table(table)
-                if table.get("kind").and_then(|k| k.as_str()) == Some(kind) =>
-            {
-                Some(Vector { name, table })
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(found.len(), count, "number of `{kind}` vectors");
-    found
+    vectors::of_kind(VECTORS, "wxa_vectors.toml", kind, count)
 }
 
 fn demo() -> Vector {
