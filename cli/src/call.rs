@@ -317,7 +317,18 @@ fn method(endpoint: &Endpoint) -> Method {
     match endpoint.method {
         weixin_codegen::ir::Method::Get => Method::Get,
         weixin_codegen::ir::Method::Post => Method::Post,
+        weixin_codegen::ir::Method::Put => Method::Put,
+        weixin_codegen::ir::Method::Patch => Method::Patch,
+        weixin_codegen::ir::Method::Delete => Method::Delete,
     }
+}
+
+/// A WeChat account has no merchant id: WeChat Pay calls need signing.
+fn no_merchant(endpoint: &Endpoint) -> String {
+    format!(
+        "{} is a WeChat Pay call: it must be signed with a merchant key, which `weixin call` does not do",
+        spec::dotted(endpoint)
+    )
 }
 
 /// Any other call (no token, credentials, another token name, uploads, downloads) with plain
@@ -357,6 +368,7 @@ async fn raw_call(
                 let value = match credential {
                     Credential::AppId => account.app_id.clone(),
                     Credential::AppSecret => account.app_secret.clone(),
+                    Credential::MchId => return Err(no_merchant(endpoint)),
                 };
                 query.push((name.clone(), value));
             }
@@ -369,17 +381,16 @@ async fn raw_call(
         endpoint.path
     );
     let http = reqwest::Client::new();
-    let mut request = match endpoint.method {
-        weixin_codegen::ir::Method::Get => http.get(&url),
-        weixin_codegen::ir::Method::Post => http.post(&url),
-    }
-    .query(&query);
+    let verb = reqwest::Method::from_bytes(endpoint.method.as_str().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut request = http.request(verb, &url).query(&query);
     if let Some(mut body) = prepared.body {
         if let Value::Object(map) = &mut body {
             for (name, credential) in &endpoint.body_credentials {
                 let value = match credential {
                     Credential::AppId => &account.app_id,
                     Credential::AppSecret => &account.app_secret,
+                    Credential::MchId => return Err(no_merchant(endpoint)),
                 };
                 map.insert(name.clone(), Value::String(value.clone()));
             }

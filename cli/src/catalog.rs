@@ -165,7 +165,9 @@ pub fn describe(e: &Endpoint) -> String {
     match &e.response {
         Response::Ack => out.push_str("\nresponse: errcode/errmsg only\n"),
         Response::Binary => out.push_str("\nresponse: bytes (or a JSON error)\n"),
-        Response::Json { name, fields } => section(&mut out, &format!("response {name}"), fields),
+        Response::Json { name, fields, .. } => {
+            section(&mut out, &format!("response {name}"), fields)
+        }
     }
     if !e.errors.is_empty() {
         let codes: Vec<String> = e.errors.iter().map(|(c, n)| format!("{c} {n}")).collect();

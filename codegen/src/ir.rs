@@ -85,6 +85,9 @@ pub enum ClientKind {
     WeCom,
     /// Component AppID + AppSecret + the pushed `component_verify_ticket` (Open Platform).
     Component,
+    /// A WeChat Pay merchant: every request signed with the merchant key, every response
+    /// verified (WeChat Pay APIv3).
+    Pay,
 }
 
 /// A group: one module and one cargo feature.
@@ -146,6 +149,10 @@ pub struct Endpoint {
     pub doc_url: Option<String>,
     /// Documented errcodes (code, constant name), in spec order.
     pub errors: Vec<(i64, String)>,
+    /// Documented WeChat Pay error codes (`ORDER_NOT_EXIST`), in spec order.
+    pub error_codes: Vec<String>,
+    /// Path parameters: the `{name}` placeholders of `path`, in declaration order.
+    pub path_params: Vec<Field>,
     /// Query-string parameters.
     pub query: Vec<Field>,
     /// Kind of body.
@@ -163,12 +170,13 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Every input field of the request, in `new(…)` order: query, body fields, files, texts.
-    /// Fixed-value fields are included, although they are not parameters of `new`.
+    /// Every input field of the request, in `new(…)` order: path, query, body fields, files,
+    /// texts. Fixed-value fields are included, although they are not parameters of `new`.
     pub fn inputs(&self) -> impl Iterator<Item = Input<'_>> {
-        self.query
+        self.path_params
             .iter()
-            .map(Input::Query)
+            .map(Input::Path)
+            .chain(self.query.iter().map(Input::Query))
             .chain(self.fields.iter().map(Input::Body))
             .chain(self.files.iter().map(Input::File))
             .chain(self.texts.iter().map(Input::Text))
@@ -178,6 +186,8 @@ impl Endpoint {
 /// One input of a request.
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a> {
+    /// A path parameter.
+    Path(&'a Field),
     /// A query parameter.
     Query(&'a Field),
     /// A JSON body field.
@@ -195,15 +205,38 @@ pub enum Method {
     Get,
     /// POST
     Post,
+    /// PUT (WeChat Pay)
+    Put,
+    /// PATCH (WeChat Pay)
+    Patch,
+    /// DELETE (WeChat Pay)
+    Delete,
 }
 
 impl Method {
-    /// `GET` / `POST`.
+    /// Every method, in a fixed order.
+    pub const ALL: [Method; 5] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+    ];
+
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
+    }
+
+    /// Whether the method may carry a body (all but GET and DELETE).
+    pub fn has_body(self) -> bool {
+        !matches!(self, Method::Get | Method::Delete)
     }
 }
 
@@ -242,6 +275,8 @@ pub enum Credential {
     AppId,
     /// The AppSecret.
     AppSecret,
+    /// The WeChat Pay merchant id (`mchid`, `sp_mchid`).
+    MchId,
 }
 
 /// Resend policy.
@@ -277,6 +312,9 @@ pub enum Response {
         name: String,
         /// Fields.
         fields: Vec<Field>,
+        /// `[response] type = "Transaction"`: the response is this named struct of a
+        /// `types.toml` (`name` and `fields` are its own), not a type of the endpoint's.
+        shared: Option<TypeRef>,
     },
 }
 
@@ -476,6 +514,10 @@ pub struct TypeDef {
     pub docs: String,
     /// Where it is used.
     pub usage: Usage,
+    /// Decoded outside any endpoint response (a WeChat Pay notification payload): always
+    /// received, whatever the endpoints use.
+    #[serde(default)]
+    pub received: bool,
     /// Shape.
     pub kind: TypeKind,
 }
@@ -487,6 +529,9 @@ pub struct Usage {
     pub request: bool,
     /// Received in a response.
     pub response: bool,
+    /// The whole response of an endpoint (`[response] type = "…"`).
+    #[serde(default)]
+    pub whole_response: bool,
 }
 
 /// Shape of a named type.
@@ -553,6 +598,8 @@ pub struct Variant {
 pub struct Example {
     /// Name.
     pub name: String,
+    /// Path parameters (an object).
+    pub path: serde_json::Value,
     /// Query parameters (an object; credentials and token excluded).
     pub query: serde_json::Value,
     /// The JSON body (or, for multipart, the text parts as an object).
@@ -565,15 +612,34 @@ pub struct Example {
     pub binary: Option<BinaryExample>,
     /// The errcode the response carries.
     pub error: Option<i64>,
+    /// The WeChat Pay error code the response carries (`ORDER_NOT_EXIST`).
+    pub error_code: Option<String>,
+    /// The HTTP status of the response, when not 200 (WeChat Pay errors, a 204 without body).
+    pub status: Option<u16>,
 }
 
 impl Example {
-    /// The input for `__examples::run`: query ∪ body ∪ files in one object.
+    /// Whether the example is a failure: an errcode or a WeChat Pay error code.
+    pub fn is_error(&self) -> bool {
+        self.error.is_some() || self.error_code.is_some()
+    }
+
+    /// The HTTP status its response has: `status`, else 200.
+    pub fn http_status(&self) -> u16 {
+        self.status.unwrap_or(200)
+    }
+
+    /// The input for `__examples::run`: path ∪ query ∪ body ∪ files in one object.
     pub fn input(&self) -> serde_json::Value {
         let mut out = serde_json::Map::new();
-        for part in [Some(&self.query), self.request.as_ref(), Some(&self.files)]
-            .into_iter()
-            .flatten()
+        for part in [
+            Some(&self.path),
+            Some(&self.query),
+            self.request.as_ref(),
+            Some(&self.files),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let serde_json::Value::Object(m) = part {
                 out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));

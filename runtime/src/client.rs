@@ -15,7 +15,7 @@ use crate::endpoint::{
 };
 use crate::envelope;
 use crate::errcode::{Action, ErrCodeTable};
-use crate::error::{ApiError, EncodeError, Error};
+use crate::error::{ApiError, ConfigError, EncodeError, Error};
 use crate::secret::{AccessToken, AppSecret};
 use crate::shared::Shared;
 use crate::store::TokenStore;
@@ -160,13 +160,23 @@ impl Client {
     /// Performs `endpoint`: encodes it, adds the token, sends, resends once on a stale token,
     /// maps a non-zero errcode to [`Error::Api`] and decodes the response.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
+        if E::HOST == Host::Mch {
+            return Err(ConfigError::setting(
+                format!(
+                    "`{}` is a WeChat Pay endpoint: send it with a `PayClient`",
+                    E::ID
+                ),
+                None,
+            )
+            .into());
+        }
         let mut parts = RequestParts::new();
         endpoint.encode(&mut parts)?;
         if !E::BODY_CREDENTIALS.is_empty() {
-            let values: Vec<(&str, &str)> = E::BODY_CREDENTIALS
+            let values = E::BODY_CREDENTIALS
                 .iter()
-                .map(|(name, credential)| (*name, self.credential(*credential)))
-                .collect();
+                .map(|(name, credential)| Ok((*name, self.credential(*credential)?)))
+                .collect::<Result<Vec<(&str, &str)>, Error>>()?;
             parts.add_json_fields(E::ID, &values)?;
         }
         let path = parts.render_path(E::PATH)?;
@@ -206,10 +216,7 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, Error> {
-        let retry = match method {
-            Method::Get => Retry::Safe,
-            Method::Post => Retry::Never,
-        };
+        let retry = method.default_retry();
         self.call_json_with(Host::Api, method, path, &[], body, retry)
             .await
     }
@@ -331,7 +338,7 @@ impl Client {
             (Auth::TokenParam(name), Some(token)) => full.push((name, token.secret())),
             (Auth::Credentials(credentials), _) => {
                 for (name, credential) in credentials {
-                    full.push((name, self.credential(*credential)));
+                    full.push((name, self.credential(*credential)?));
                 }
             }
             _ => {}
@@ -340,11 +347,16 @@ impl Client {
         self.inner.http.send(&call.request(full, body)).await
     }
 
-    /// The value of one of the client's own credentials.
-    pub(crate) fn credential(&self, credential: Credential) -> &str {
+    /// The value of one of the client's own credentials; a WeChat client has no merchant id.
+    pub(crate) fn credential(&self, credential: Credential) -> Result<&str, Error> {
         match credential {
-            Credential::AppId => self.inner.app_id.as_str(),
-            Credential::AppSecret => self.inner.app_secret.secret(),
+            Credential::AppId => Ok(self.inner.app_id.as_str()),
+            Credential::AppSecret => Ok(self.inner.app_secret.secret()),
+            Credential::MchId => Err(ConfigError::setting(
+                "a WeChat client has no merchant id: send WeChat Pay endpoints with a `PayClient`",
+                None,
+            )
+            .into()),
         }
     }
 

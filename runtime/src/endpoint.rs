@@ -11,13 +11,53 @@ use serde::Serialize;
 use crate::error::EncodeError;
 use crate::upload::{FileLimit, Upload};
 
-/// HTTP method of an endpoint. WeChat's server APIs only use these two (Pay adds more later).
+/// HTTP method of an endpoint. WeChat's server APIs use `GET` and `POST`; WeChat Pay also uses
+/// `PUT`, `PATCH` and `DELETE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {
     /// `GET`: inputs in the query string.
     Get,
     /// `POST`: inputs in a JSON or multipart body (and sometimes the query string).
     Post,
+    /// `PUT` (WeChat Pay).
+    Put,
+    /// `PATCH` (WeChat Pay).
+    Patch,
+    /// `DELETE` (WeChat Pay).
+    Delete,
+}
+
+impl Method {
+    /// The method as sent on the wire, e.g. `"GET"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// The resend policy of an ad-hoc call with this method: only `GET` may be resent after a
+    /// transport failure.
+    pub const fn default_retry(self) -> Retry {
+        match self {
+            Method::Get => Retry::Safe,
+            _ => Retry::Never,
+        }
+    }
+
+    /// The same method as a `reqwest` method.
+    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
 }
 
 /// The WeChat host an endpoint lives on. Each can be redirected (tests, a local sandbox) with
@@ -59,6 +99,9 @@ pub enum Credential {
     AppId,
     /// The AppSecret (or an application's secret in WeCom). Never logged.
     AppSecret,
+    /// The WeChat Pay merchant id (`mchid`, `sp_mchid`), filled in by a
+    /// [`PayClient`](crate::pay::PayClient) only.
+    MchId,
 }
 
 /// How a call proves who it is.

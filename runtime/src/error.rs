@@ -556,6 +556,15 @@ pub enum EncodeError {
         /// The endpoint's id.
         endpoint: &'static str,
     },
+    /// A multipart body does not have the shape the endpoint's host needs (a WeChat Pay upload
+    /// carries exactly one file and no text part).
+    #[error("`{endpoint}`: {reason}")]
+    Multipart {
+        /// The endpoint's id.
+        endpoint: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// The runtime must add fields to a body that is not a JSON object.
     #[error("`{endpoint}` needs credentials in its body, but its body is not a JSON object")]
     NotAnObject {

@@ -146,11 +146,10 @@ impl Http {
     }
 
     fn builder(&self, req: &Request<'_>, url: url::Url) -> Result<reqwest::RequestBuilder, Error> {
-        let method = match req.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-        };
-        let builder = self.client.request(method, url).timeout(self.timeout);
+        let builder = self
+            .client
+            .request(req.method.to_reqwest(), url)
+            .timeout(self.timeout);
         Ok(match req.body {
             Body::Empty => builder,
             Body::Json(bytes) => builder

@@ -195,14 +195,14 @@ impl Routes {
     }
 
     fn miss(&self, method: Method, path: &str) -> Miss {
-        let other = match method {
-            Method::Get => Method::Post,
-            Method::Post => Method::Get,
-        };
-        if self
-            .hosts_of
-            .contains_key(&(other.as_str(), path.to_owned()))
-        {
+        let elsewhere = Method::ALL
+            .into_iter()
+            .filter(|m| *m != method)
+            .any(|other| {
+                self.hosts_of
+                    .contains_key(&(other.as_str(), path.to_owned()))
+            });
+        if elsewhere {
             Miss::WrongMethod
         } else {
             Miss::NotFound

@@ -164,11 +164,7 @@ impl State {
         path: &str,
         req: Incoming,
     ) -> Answer {
-        let parsed = match method {
-            "GET" => Some(Method::Get),
-            "POST" => Some(Method::Post),
-            _ => None,
-        };
+        let parsed = Method::ALL.into_iter().find(|m| m.as_str() == method);
         let body = req.json();
         let target = parsed
             .ok_or(Miss::WrongMethod)
@@ -221,7 +217,7 @@ impl State {
         match (miss, method) {
             (Miss::WrongMethod, Some(Method::Post)) => Answer::error(43001, "require GET method"),
             (Miss::WrongMethod, Some(Method::Get)) => Answer::error(43002, "require POST method"),
-            (Miss::WrongMethod, None) => {
+            (Miss::WrongMethod, _) => {
                 Answer::status(405, &format!("{raw_method} is not a WeChat API method"))
             }
             (Miss::NotFound, _) => Answer::status(
@@ -326,6 +322,8 @@ impl State {
                     match credential {
                         Credential::AppId => id = Some(value),
                         Credential::AppSecret => secret = Some(value),
+                        // Any merchant id is accepted: the sandbox has no merchant registry.
+                        Credential::MchId => {}
                     }
                 }
                 match (id, secret) {

@@ -6,22 +6,23 @@ use quote::quote;
 use super::types::{self, FieldOut, Gate, Role, Style};
 use super::{Ctx, doc, ident, paragraphs};
 use crate::ir::{
-    Auth, BodyKind, Credential, Endpoint, Field, FileLimitSpec, Group, Host, Input, Limit, Method,
-    Response, Retry, Ty, WireFmt,
+    Auth, BodyKind, ClientKind, Credential, Endpoint, Field, FileLimitSpec, Group, Host, Input,
+    Limit, Response, Retry, Ty, WireFmt,
 };
 use crate::names;
 
 /// The request type's docs: summary, HTTP line, prose, errcodes, link.
 fn request_docs(ep: &Endpoint) -> String {
     let http = format!("`{} {}`", ep.method.as_str(), ep.path);
-    let errors = if ep.errors.is_empty() {
+    let items: Vec<String> = ep
+        .errors
+        .iter()
+        .map(|(c, n)| format!("- [`errcode::{n}`](crate::errcode::{n}) ({c})"))
+        .chain(ep.error_codes.iter().map(|c| format!("- `{c}`")))
+        .collect();
+    let errors = if items.is_empty() {
         String::new()
     } else {
-        let items: Vec<String> = ep
-            .errors
-            .iter()
-            .map(|(c, n)| format!("- [`errcode::{n}`](crate::errcode::{n}) ({c})"))
-            .collect();
         format!("Documented error codes:\n\n{}", items.join("\n"))
     };
     let link = ep
@@ -35,7 +36,7 @@ fn request_docs(ep: &Endpoint) -> String {
             Input::Query(f) | Input::Body(f) | Input::Text(f) => {
                 f.fixed_text().map(|v| format!("`{}={v}`", f.wire))
             }
-            Input::File(_) => None,
+            Input::Path(_) | Input::File(_) => None,
         })
         .collect();
     let fixed = match fixed.as_slice() {
@@ -81,7 +82,10 @@ pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     let rt = &cx.rt;
     let json_body = ep.body == BodyKind::Json;
     let file_fields: Vec<Field> = ep.files.iter().map(|f| upload_field(cx, f)).collect();
-    let outs: Vec<FieldOut<'_>> = settable(&ep.query)
+    let outs: Vec<FieldOut<'_>> = ep
+        .path_params
+        .iter()
+        .chain(settable(&ep.query))
         .map(|f| FieldOut::declared(cx, f, Role::Skip))
         .chain(settable(&ep.fields).map(|f| FieldOut::declared(cx, f, Role::Body)))
         .chain(file_fields.iter().map(|f| FieldOut {
@@ -115,10 +119,9 @@ pub(crate) fn endpoint(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     };
     let id = &ep.id;
     let path = &ep.path;
-    let method = match ep.method {
-        Method::Get => quote!(Get),
-        Method::Post => quote!(Post),
-    };
+    let method = ident(&heck::ToUpperCamelCase::to_upper_camel_case(
+        ep.method.as_str(),
+    ));
     quote! {
         #docs
         #derive
@@ -159,6 +162,7 @@ fn consts(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
             let c = match c {
                 Credential::AppId => quote!(AppId),
                 Credential::AppSecret => quote!(AppSecret),
+                Credential::MchId => quote!(MchId),
             };
             quote!((#n, #rt::Credential::#c))
         });
@@ -228,6 +232,18 @@ fn limit_tokens(cx: &Ctx<'_>, l: &Limit) -> TokenStream {
 fn encode(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     let rt = &cx.rt;
     let mut out = TokenStream::new();
+    for f in &ep.path_params {
+        let id = ident(&f.rust);
+        let w = &f.wire;
+        let v = query_value(
+            f,
+            &quote!(self.#id),
+            &quote!(self.#id),
+            &quote!(&self.#id),
+            cx,
+        );
+        out.extend(quote!(req.path_param(#w, #v);));
+    }
     for f in &ep.query {
         let id = ident(&f.rust);
         let w = &f.wire;
@@ -375,7 +391,10 @@ fn response(cx: &Ctx<'_>, ep: &Endpoint) -> (TokenStream, TokenStream) {
     match &ep.response {
         Response::Ack => (quote!(#rt::Ack), TokenStream::new()),
         Response::Binary => (quote!(#rt::Binary), TokenStream::new()),
-        Response::Json { name, fields } => {
+        Response::Json {
+            shared: Some(r), ..
+        } => (types::named_path(cx, r), TokenStream::new()),
+        Response::Json { name, fields, .. } => {
             let n = ident(name);
             let outs: Vec<FieldOut<'_>> = fields
                 .iter()
@@ -411,6 +430,9 @@ fn response_ty(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     match &ep.response {
         Response::Ack => quote!(#rt::Ack),
         Response::Binary => quote!(#rt::Binary),
+        Response::Json {
+            shared: Some(r), ..
+        } => types::named_path(cx, r),
         Response::Json { name, .. } => {
             let n = ident(name);
             quote!(#n)
@@ -418,9 +440,13 @@ fn response_ty(cx: &Ctx<'_>, ep: &Endpoint) -> TokenStream {
     }
 }
 
-/// The group's `Api<'a>` with one method per endpoint.
-pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
+/// The group's `Api<'a>` with one method per endpoint, over the client of the product's kind.
+pub(crate) fn api(cx: &Ctx<'_>, g: &Group, client: ClientKind) -> TokenStream {
     let rt = &cx.rt;
+    let (client_ty, send_docs) = match client {
+        ClientKind::Pay => (quote!(#rt::pay::PayClient), "PayClient::send"),
+        _ => (quote!(#rt::Client), "Client::send"),
+    };
     let methods = g.endpoints.iter().map(|ep| {
         let call = ident(&ep.call);
         let ty = ident(&ep.type_name);
@@ -429,8 +455,9 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
         let mut args = Vec::new();
         let files: Vec<Field> = ep.files.iter().map(|f| upload_field(cx, f)).collect();
         let inputs = ep
-            .query
+            .path_params
             .iter()
+            .chain(&ep.query)
             .chain(&ep.fields)
             .map(|f| (f, types::rust_ty(cx, &f.ty)));
         let inputs = inputs.chain(files.iter().map(|f| (f, quote!(#rt::Upload))));
@@ -447,7 +474,7 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
         }
         let d = doc(&if optional {
             format!(
-                "{}\n\nFor optional parameters, build [`{}`] and call `Client::send`.",
+                "{}\n\nFor optional parameters, build [`{}`] and call `{send_docs}`.",
                 ep.summary.trim(),
                 ep.type_name
             )
@@ -475,11 +502,11 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group) -> TokenStream {
         #d
         #[derive(Clone, Copy, Debug)]
         pub struct Api<'a> {
-            client: &'a #rt::Client,
+            client: &'a #client_ty,
         }
         impl<'a> Api<'a> {
             /// The group's API over `client`.
-            pub fn new(client: &'a #rt::Client) -> Self {
+            pub fn new(client: &'a #client_ty) -> Self {
                 Self { client }
             }
             #(#methods)*

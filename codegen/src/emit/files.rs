@@ -63,7 +63,7 @@ pub(crate) fn all(ir: &Ir, opts: &Options, cx: &Ctx<'_>) -> Vec<OutputFile> {
             out.push(OutputFile {
                 path: format!("{}/{}.rs", p.name, g.module),
                 contents: finish(
-                    group(g, &gcx, &lookup),
+                    group(g, p.client, &gcx, &lookup),
                     &format!("{}/{}/*.toml", p.name, g.name),
                 ),
             });
@@ -82,7 +82,13 @@ fn root(ir: &Ir, opts: &Options) -> TokenStream {
         let m = ident(&p.module);
         let d = doc(&paragraphs([p.summary.as_str(), p.docs.as_str()]));
         let inc = include(&format!("{}/mod.rs", p.name));
-        quote!(#d pub mod #m { #inc })
+        // The Pay client needs the runtime's `pay` feature, which only Pay's group features enable.
+        let cfg = if opts.features && p.client == ClientKind::Pay {
+            any_group_feature(&p.groups)
+        } else {
+            TokenStream::new()
+        };
+        quote!(#d #cfg pub mod #m { #inc })
     });
     let errcode = include("errcode.rs");
     let push = if ir.push().is_some() {
@@ -210,6 +216,12 @@ fn product(p: &Product, cx: &Ctx<'_>) -> TokenStream {
     }
 }
 
+/// `#[cfg(any(feature = "<product>-<group>", …))]` over `groups`.
+fn any_group_feature(groups: &[Group]) -> TokenStream {
+    let features = groups.iter().map(|g| &g.feature);
+    quote!(#[cfg(any(#(feature = #features),*))])
+}
+
 /// `#[cfg(feature = "<product>-<group>")]`, or nothing when features are off.
 fn feature_cfg(cx: &Ctx<'_>, g: &Group) -> TokenStream {
     if cx.features {
@@ -271,6 +283,51 @@ fn client(p: &Product, cx: &Ctx<'_>) -> TokenStream {
             ),
             accessors.collect(),
         ),
+        ClientKind::Pay => pay_client(
+            cx,
+            &format!(
+                "Client for {summary}\n\nOne merchant: every request is signed with the merchant key and every response verified with WeChat Pay's public key or platform certificates before it is decoded. Errors are `Error::Pay` (HTTP status and string code) and `Error::Signature`. Orders and refunds are never resent after a timeout: query them before trying again. Cheap to clone; dereferences to the runtime `PayClient` (`jsapi_params`, `app_params`, `encrypt_sensitive`, `download_bill`, `notify_parser`)."
+            ),
+            accessors.collect(),
+        ),
+    }
+}
+
+/// The WeChat Pay client: a newtype over the runtime `PayClient`.
+fn pay_client(cx: &Ctx<'_>, docs: &str, accessors: Vec<TokenStream>) -> TokenStream {
+    let rt = &cx.rt;
+    let d = doc(docs);
+    quote! {
+        #d
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            inner: #rt::pay::PayClient,
+        }
+        impl Client {
+            /// A builder for merchant `mchid`: the serial of its API certificate, its private key
+            /// (PEM) and its APIv3 key. Then say how responses are verified (`public_key(id, pem)`,
+            /// `platform_certificates()`, or both during a migration) and `build()`.
+            pub fn builder(
+                mchid: impl Into<String>,
+                merchant_cert_serial: impl Into<String>,
+                merchant_key_pem: impl Into<String>,
+                apiv3_key: impl Into<String>,
+            ) -> #rt::pay::PayClientBuilder<Self> {
+                #rt::pay::PayClientBuilder::new(mchid, merchant_cert_serial, merchant_key_pem, apiv3_key)
+            }
+            #(#accessors)*
+        }
+        impl From<#rt::pay::PayClient> for Client {
+            fn from(inner: #rt::pay::PayClient) -> Self {
+                Self { inner }
+            }
+        }
+        impl ::std::ops::Deref for Client {
+            type Target = #rt::pay::PayClient;
+            fn deref(&self) -> &#rt::pay::PayClient {
+                &self.inner
+            }
+        }
     }
 }
 
@@ -358,8 +415,13 @@ fn component_client(cx: &Ctx<'_>, docs: &str, accessors: Vec<TokenStream>) -> To
     }
 }
 
-fn group(g: &Group, cx: &Ctx<'_>, lookup: &dyn Fn(&TypeRef) -> Option<TypeDef>) -> TokenStream {
-    let mut out = endpoint::api(cx, g);
+fn group(
+    g: &Group,
+    client: ClientKind,
+    cx: &Ctx<'_>,
+    lookup: &dyn Fn(&TypeRef) -> Option<TypeDef>,
+) -> TokenStream {
+    let mut out = endpoint::api(cx, g, client);
     for ep in &g.endpoints {
         out.extend(endpoint::endpoint(cx, ep));
     }
@@ -371,7 +433,46 @@ fn group(g: &Group, cx: &Ctx<'_>, lookup: &dyn Fn(&TypeRef) -> Option<TypeDef>) 
 
 fn examples(ir: &Ir, cx: &Ctx<'_>) -> TokenStream {
     let rt = &cx.rt;
-    let arms = ir.products.iter().flat_map(|p| p.groups.iter().map(move |g| (p, g))).flat_map(|(p, g)| {
+    let is_pay = |p: &&Product| p.client == ClientKind::Pay;
+    let wechat: Vec<&Product> = ir.products.iter().filter(|p| !is_pay(p)).collect();
+    let pay: Vec<&Product> = ir.products.iter().filter(is_pay).collect();
+    let run = example_runner(
+        cx,
+        &wechat,
+        quote!(run),
+        quote!(#rt::Client),
+        TokenStream::new(),
+    );
+    let pay_groups: Vec<Group> = pay.iter().flat_map(|p| p.groups.clone()).collect();
+    let pay_cfg = if cx.features {
+        any_group_feature(&pay_groups)
+    } else {
+        TokenStream::new()
+    };
+    let run_pay = if pay.is_empty() {
+        TokenStream::new()
+    } else {
+        example_runner(
+            cx,
+            &pay,
+            quote!(run_pay),
+            quote!(#rt::pay::PayClient),
+            pay_cfg,
+        )
+    };
+    quote!(#run #run_pay)
+}
+
+/// `fn #name(client: &#client, endpoint_id, input)` over the endpoints of `products`.
+fn example_runner(
+    cx: &Ctx<'_>,
+    products: &[&Product],
+    name: TokenStream,
+    client: TokenStream,
+    cfg: TokenStream,
+) -> TokenStream {
+    let rt = &cx.rt;
+    let arms = products.iter().flat_map(|p| p.groups.iter().map(move |g| (p, g))).flat_map(|(p, g)| {
         g.endpoints.iter().map(move |ep| {
             let pm = ident(&p.module);
             let gm = ident(&g.module);
@@ -398,11 +499,13 @@ fn examples(ir: &Ir, cx: &Ctx<'_>) -> TokenStream {
         })
     });
     quote! {
-        /// Builds the request of endpoint `endpoint_id` from `input` (the example's query, body and
-        /// files merged into one object), sends it with `client`, and returns the response as JSON
-        /// (binary responses as `{"content_type", "len"}`). `None` for an unknown endpoint id.
-        pub async fn run(
-            client: &#rt::Client,
+        /// Builds the request of endpoint `endpoint_id` from `input` (the example's path, query,
+        /// body and files merged into one object), sends it with `client`, and returns the
+        /// response as JSON (binary responses as `{"content_type", "len"}`). `None` for an
+        /// endpoint id this client does not send.
+        #cfg
+        pub async fn #name(
+            client: &#client,
             endpoint_id: &str,
             input: ::serde_json::Value,
         ) -> Option<Result<::serde_json::Value, #rt::Error>> {

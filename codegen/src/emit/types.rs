@@ -41,6 +41,7 @@ pub(crate) fn effective(u: Usage) -> Usage {
         Usage {
             request: true,
             response: true,
+            whole_response: false,
         }
     }
 }
@@ -432,6 +433,12 @@ fn named_struct(cx: &Ctx<'_>, t: &TypeDef, fields: &[Field], usage: Usage) -> To
     } else {
         builder(&t.name, &outs, style, &format!("a `{}`", t.name))
     };
+    let rt = &cx.rt;
+    let json_response = if usage.whole_response {
+        quote!(impl #rt::JsonResponse for #name {})
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #docs
         #derive
@@ -439,6 +446,7 @@ fn named_struct(cx: &Ctx<'_>, t: &TypeDef, fields: &[Field], usage: Usage) -> To
         pub struct #name { #decls }
         #builder
         #debug
+        #json_response
     }
 }
 

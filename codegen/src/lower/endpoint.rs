@@ -5,8 +5,8 @@ use super::fields::{self, Site};
 use super::{Cx, Scope, int_list};
 use crate::diag::Loc;
 use crate::ir::{
-    Auth, BodyKind, Credential, Endpoint, FileField, FileLimitSpec, Host, Limit, Method, NamedKind,
-    Response, Retry, Ty, TypeKind,
+    Auth, BodyKind, ClientKind, Credential, Endpoint, FileField, FileLimitSpec, Host, Limit,
+    Method, NamedKind, Response, Retry, Ty, TypeKind,
 };
 use crate::load::{Document, ValueKind};
 use crate::names;
@@ -40,7 +40,10 @@ impl Lowered {
     /// Type names this endpoint adds to its module, with where they come from.
     pub fn type_names(&self) -> Vec<(String, Loc)> {
         let mut v = vec![(self.ir.type_name.clone(), self.loc.clone())];
-        if let Response::Json { name, .. } = &self.ir.response {
+        if let Response::Json {
+            name, shared: None, ..
+        } = &self.ir.response
+        {
             v.push((name.clone(), self.response_loc.clone()));
         }
         v
@@ -102,23 +105,32 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
             "set `call` to something else",
         );
     }
+    let pay = cx.client == ClientKind::Pay;
     let method = match e.req_str(&mut cx.sink, "method", "[endpoint]") {
-        Some(m) if m.v == "GET" => Some(Sp {
-            v: Method::Get,
-            loc: m.loc,
-        }),
-        Some(m) if m.v == "POST" => Some(Sp {
-            v: Method::Post,
-            loc: m.loc,
-        }),
-        Some(m) => {
-            cx.sink
-                .error_help(&m.loc, format!("unknown method `{}`", m.v), "GET or POST");
-            None
-        }
+        Some(m) => match Method::ALL.into_iter().find(|x| x.as_str() == m.v) {
+            Some(v) if pay || matches!(v, Method::Get | Method::Post) => Some(Sp { v, loc: m.loc }),
+            Some(_) => {
+                cx.sink.error_help(
+                    &m.loc,
+                    format!("method `{}` is only used by WeChat Pay", m.v),
+                    "GET or POST",
+                );
+                None
+            }
+            None => {
+                cx.sink.error_help(
+                    &m.loc,
+                    format!("unknown method `{}`", m.v),
+                    "one of: GET, POST, PUT, PATCH, DELETE",
+                );
+                None
+            }
+        },
         None => None,
     };
-    let host = match e.str(&mut cx.sink, "host") {
+    let host_src = e.str(&mut cx.sink, "host");
+    let host = match &host_src {
+        None if pay => Host::Mch,
         None => Host::Api,
         Some(h) => match h.v.as_str() {
             "api" => Host::Api,
@@ -136,6 +148,17 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
             }
         },
     };
+    if let Some(h) = &host_src {
+        if pay != (host == Host::Mch) {
+            let help = if pay {
+                "a WeChat Pay endpoint lives on `mch`: remove `host`"
+            } else {
+                "`mch` is WeChat Pay's host: use it in `spec/pay` only"
+            };
+            cx.sink
+                .error_help(&h.loc, format!("host `{}` for this product", h.v), help);
+        }
+    }
     let path = e.req_str(&mut cx.sink, "path", "[endpoint]");
     if let Some(p) = &path {
         if !p.v.starts_with('/') || p.v.contains(['?', '#', ' ']) {
@@ -147,6 +170,20 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
         }
     }
     let auth = read_auth(cx, &e);
+    if pay && matches!(auth, Auth::AccessToken | Auth::TokenParam(_)) {
+        if let Some(a) = e.get("auth") {
+            cx.sink.error_help(
+                &e.loc_of(a),
+                "WeChat Pay requests are signed, not sent with a token",
+                "remove `auth`, or use `auth = \"credentials\"` with `credentials = { mchid = \"mchid\" }`",
+            );
+        }
+    }
+    // A Pay request is signed by the client; nothing else authenticates it.
+    let auth = match auth {
+        Auth::AccessToken if pay => Auth::None,
+        other => other,
+    };
     let retry = match e.str(&mut cx.sink, "retry") {
         None => Retry::Safe,
         Some(r) => match r.v.as_str() {
@@ -166,9 +203,14 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
     let docs = e.str(&mut cx.sink, "docs").map(|s| s.v).unwrap_or_default();
     let doc_url = e.str(&mut cx.sink, "doc_url").map(|s| s.v);
     let mut errors = Vec::new();
-    for code in int_list(cx, &e, "errors") {
-        if let Some(name) = cx.check_errcode(&code) {
-            errors.push((code.v, name));
+    let mut error_codes = Vec::new();
+    if pay {
+        error_codes = pay_error_codes(cx, &e);
+    } else {
+        for code in int_list(cx, &e, "errors") {
+            if let Some(name) = cx.check_errcode(&code) {
+                errors.push((code.v, name));
+            }
         }
     }
 
@@ -177,7 +219,7 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
     if let Some(r) = &req {
         r.check_keys(
             &mut cx.sink,
-            &["body", "query", "fields", "files", "texts"],
+            &["body", "path", "query", "fields", "files", "texts"],
             "[request]",
         );
     }
@@ -204,19 +246,24 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
         }
     };
     if let (Some(m), true) = (&method, body.v != BodyKind::None) {
-        if m.v == Method::Get {
+        if !m.v.has_body() {
             cx.sink.error_help(
                 &body.loc,
-                "a GET endpoint cannot have a body",
+                format!("a {} endpoint cannot have a body", m.v.as_str()),
                 "use `method = \"POST\"` or move the inputs to `[request.query]`",
             );
         }
     }
     let sub = |cx: &mut Cx<'_>, key: &str| req.as_ref().and_then(|r| r.table(&mut cx.sink, key));
+    let path_t = sub(cx, "path");
     let query_t = sub(cx, "query");
     let fields_t = sub(cx, "fields");
     let files_t = sub(cx, "files");
     let texts_t = sub(cx, "texts");
+    let path_params = fields::read_all(cx, scope, path_t, Site::Path);
+    if let Some(p) = &path {
+        check_placeholders(cx, p, &path_params);
+    }
     let query = fields::read_all(cx, scope, query_t, Site::Query);
     let body_fields = fields::read_all(cx, scope, fields_t, Site::Body);
     let texts = fields::read_all(cx, scope, texts_t, Site::Text);
@@ -245,8 +292,9 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
     // Rust and wire names must be unique across all inputs.
     let mut seen_rust = std::collections::BTreeMap::new();
     let mut seen_wire = std::collections::BTreeMap::new();
-    let all_inputs = query
+    let all_inputs = path_params
         .iter()
+        .chain(&query)
         .chain(&body_fields)
         .chain(&texts)
         .map(|f| (&f.field.rust, &f.field.wire, &f.loc));
@@ -272,12 +320,13 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
         None => Response::Json {
             name: format!("{type_name}Response"),
             fields: Vec::new(),
+            shared: None,
         },
         Some(r) => {
             response_loc = r.loc();
             r.check_keys(
                 &mut cx.sink,
-                &["kind", "name", "fields", "docs"],
+                &["kind", "name", "type", "fields", "docs"],
                 "[response]",
             );
             let kind = r.str(&mut cx.sink, "kind");
@@ -293,6 +342,9 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
                     } else {
                         Response::Binary
                     }
+                }
+                None | Some("json") if r.get("type").is_some() => {
+                    shared_response(cx, scope, &r).unwrap_or(Response::Ack)
                 }
                 None | Some("json") => {
                     let name = match r.str(&mut cx.sink, "name") {
@@ -311,6 +363,7 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
                             .iter()
                             .map(|f| f.field.clone())
                             .collect(),
+                        shared: None,
                     }
                 }
                 Some(other) => {
@@ -331,6 +384,8 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
     let body_credentials = read_body_credentials(cx, &e, body.v);
     // [[example]]
     let src = ExampleSrc {
+        pay,
+        path: &path_params,
         query: &query,
         fields: &body_fields,
         texts: &texts,
@@ -345,7 +400,7 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
         if f.field.required
             && !examples
                 .iter()
-                .any(|ex| ex.error.is_none() && shows(ex.response.as_deref(), &f.field.wire))
+                .any(|ex| !ex.is_error() && shows(ex.response.as_deref(), &f.field.wire))
         {
             cx.sink.error_help(
                 &f.loc,
@@ -358,8 +413,9 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
         }
     }
     // Evidence must name an example of this endpoint.
-    for f in query
+    for f in path_params
         .iter()
+        .chain(&query)
         .chain(&body_fields)
         .chain(&texts)
         .chain(&resp_fields_lowered)
@@ -394,6 +450,8 @@ pub(crate) fn read(cx: &mut Cx<'_>, doc: &Document, scope: &Scope) -> Option<Low
             docs,
             doc_url,
             errors,
+            error_codes,
+            path_params: path_params.into_iter().map(|f| f.field).collect(),
             query: query.into_iter().map(|f| f.field).collect(),
             body: body.v,
             fields: body_fields.into_iter().map(|f| f.field).collect(),
@@ -476,14 +534,17 @@ fn read_credentials(cx: &mut Cx<'_>, c: &Tbl<'_>) -> Vec<(String, Credential)> {
         let Some(v) = c.str(&mut cx.sink, &name.v) else {
             continue;
         };
+        let pay = cx.client == ClientKind::Pay;
         let cred = match v.v.as_str() {
-            "app_id" => Credential::AppId,
-            "app_secret" => Credential::AppSecret,
+            "app_id" if !pay => Credential::AppId,
+            "app_secret" if !pay => Credential::AppSecret,
+            "mchid" if pay => Credential::MchId,
             other => {
+                let known = if pay { "mchid" } else { "app_id or app_secret" };
                 cx.sink.error_help(
                     &v.loc,
-                    format!("unknown credential `{other}`"),
-                    "app_id or app_secret",
+                    format!("unknown credential `{other}` for this product"),
+                    known,
                 );
                 continue;
             }
@@ -696,4 +757,117 @@ fn read_files(
         ));
     }
     out
+}
+
+/// `[response] type = "Transaction"`: the response is a struct of a `types.toml`, as is.
+fn shared_response(cx: &mut Cx<'_>, scope: &Scope, r: &Tbl<'_>) -> Option<Response> {
+    let ty = r.str(&mut cx.sink, "type")?;
+    for key in ["name", "fields"] {
+        if let Some(v) = r.get(key) {
+            cx.sink.error_help(
+                &r.loc_of(v),
+                format!("`[response]` has `type`, so it cannot have `{key}`"),
+                "the named type's fields are the response's; remove this key",
+            );
+        }
+    }
+    let Ty::Named(reference) = fields::parse_ty(cx, scope, &ty)? else {
+        cx.sink.error_help(
+            &ty.loc,
+            format!("response type `{}` is not a named type", ty.v),
+            "name a struct of `types.toml`",
+        );
+        return None;
+    };
+    let owner: Scope = (reference.product.clone(), reference.group.clone());
+    let def = cx.defs.get(&(owner, reference.name.clone()));
+    let Some(TypeKind::Struct { fields }) = def.map(|d| &d.kind) else {
+        cx.sink.error_help(
+            &ty.loc,
+            format!("response type `{}` is not a struct", ty.v),
+            "a whole response must be a struct",
+        );
+        return None;
+    };
+    Some(Response::Json {
+        name: reference.name.clone(),
+        fields: fields.clone(),
+        shared: Some(reference),
+    })
+}
+
+/// The `{name}` placeholders of `path` must be exactly the declared path parameters.
+fn check_placeholders(cx: &mut Cx<'_>, path: &Sp<String>, params: &[fields::Lowered]) {
+    let mut placeholders = Vec::new();
+    let mut rest = path.v.as_str();
+    while let Some(open) = rest.find(['{', '}']) {
+        let after = &rest[open..];
+        let close = after.find('}').filter(|_| after.starts_with('{'));
+        let Some(close) = close else {
+            cx.sink.error_help(
+                &path.loc,
+                format!("unbalanced braces in path `{}`", path.v),
+                "write a placeholder as `{name}`",
+            );
+            return;
+        };
+        placeholders.push(&after[1..close]);
+        rest = &after[close + 1..];
+    }
+    for name in &placeholders {
+        if !params.iter().any(|p| p.field.wire == *name) {
+            cx.sink.error_help(
+                &path.loc,
+                format!("path placeholder `{{{name}}}` is not declared"),
+                format!("add `[request.path.{name}]`"),
+            );
+        }
+    }
+    for p in params {
+        if !placeholders.contains(&p.field.wire.as_str()) {
+            cx.sink.error_help(
+                &p.loc,
+                format!(
+                    "path parameter `{}` has no placeholder in the path",
+                    p.field.wire
+                ),
+                format!(
+                    "put `{{{}}}` in `path`, or remove the parameter",
+                    p.field.wire
+                ),
+            );
+        }
+    }
+}
+
+/// `errors = ["ORDER_NOT_EXIST", …]`: WeChat Pay's documented error codes.
+fn pay_error_codes(cx: &mut Cx<'_>, e: &Tbl<'_>) -> Vec<String> {
+    let Some(v) = e.get("errors") else {
+        return Vec::new();
+    };
+    let ValueKind::Array(items) = &v.kind else {
+        cx.sink
+            .error(&e.loc_of(v), "`errors` must be an array of strings");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match &item.kind {
+            ValueKind::Str(code) if is_pay_code(code) => out.push(code.clone()),
+            _ => cx.sink.error_help(
+                &e.loc_of(item),
+                "a WeChat Pay error code is a SCREAMING_SNAKE_CASE string",
+                "e.g. `errors = [\"ORDER_NOT_EXIST\"]`",
+            ),
+        }
+    }
+    out
+}
+
+/// `ORDER_NOT_EXIST`: upper-case ASCII letters, digits and underscores, starting with a letter.
+pub(crate) fn is_pay_code(code: &str) -> bool {
+    code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }

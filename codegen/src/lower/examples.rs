@@ -14,6 +14,9 @@ use crate::reader::{Sp, Tbl, to_json};
 
 /// The parts of an endpoint that examples are checked against.
 pub(crate) struct ExampleSrc<'a> {
+    /// A WeChat Pay endpoint: errors are HTTP statuses with string codes.
+    pub pay: bool,
+    pub path: &'a [Lowered],
     pub query: &'a [Lowered],
     pub fields: &'a [Lowered],
     pub texts: &'a [Lowered],
@@ -68,12 +71,33 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
     t.check_keys(
         &mut cx.sink,
         &[
-            "name", "docs", "query", "request", "files", "response", "binary", "error",
+            "name", "docs", "path", "query", "request", "files", "response", "binary", "error",
+            "status",
         ],
         "an example",
     );
     let name = t.req_str(&mut cx.sink, "name", "an example")?.v;
     let query_fields: Vec<&Field> = src.query.iter().map(|f| &f.field).collect();
+    let path_fields: Vec<&Field> = src.path.iter().map(|f| &f.field).collect();
+
+    // path parameters
+    let mut path = J::Object(Default::default());
+    if let Some(v) = t.get("path") {
+        if matches!(v.kind, ValueKind::Table(_)) {
+            path = to_json(v);
+        } else {
+            cx.sink.error(&t.loc_of(v), "`path` must be a table");
+        }
+    }
+    if !path_fields.is_empty() || t.get("path").is_some() {
+        let loc = t.get("path").map_or_else(|| t.loc(), |v| t.loc_of(v));
+        Checker {
+            cx,
+            loc: &loc,
+            example: &name,
+        }
+        .object(&path, &path_fields, "path", Mode::Request, &[]);
+    }
 
     // query
     let mut query = J::Object(Default::default());
@@ -192,11 +216,26 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
         }
     }
 
-    // error
-    let error = t.int(&mut cx.sink, "error");
+    // error and status
+    let (error, error_code) = if src.pay {
+        (None, t.str(&mut cx.sink, "error"))
+    } else {
+        (t.int(&mut cx.sink, "error"), None)
+    };
     if let Some(e) = &error {
         cx.check_errcode(e);
     }
+    if let Some(c) = &error_code {
+        if !super::endpoint::is_pay_code(&c.v) {
+            cx.sink.error_help(
+                &c.loc,
+                format!("example `{name}`: `{}` is not a WeChat Pay error code", c.v),
+                "a SCREAMING_SNAKE_CASE string such as `ORDER_NOT_EXIST`",
+            );
+        }
+    }
+    let status = read_status(cx, t, &name, src.pay, error_code.is_some());
+    let no_content = status == Some(204);
 
     // response
     let response = t.str(&mut cx.sink, "response");
@@ -221,14 +260,41 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
         }
         None => None,
     };
-    if response.is_none() && binary.is_none() {
+    if let (true, Some(r)) = (no_content, &response) {
+        cx.sink.error_help(
+            &r.loc,
+            format!("example `{name}` has status 204 (no content) and a `response`"),
+            "remove `response`",
+        );
+    }
+    if response.is_none() && binary.is_none() && !no_content {
         cx.sink.error_help(
             &t.loc(),
             format!("example `{name}` has no `response`"),
             "add `response = '''{...}'''` (or `binary` for a binary endpoint)",
         );
     }
-    if let Some((j, loc)) = &response_json {
+    if let (Some((j, loc)), true) = (&response_json, src.pay) {
+        let code = j.get("code").and_then(J::as_str);
+        match (&error_code, code) {
+            (Some(want), got) if got != Some(want.v.as_str()) => cx.sink.error_help(
+                loc,
+                format!(
+                    "example `{name}` expects code {} but its response carries {}",
+                    want.v,
+                    got.unwrap_or("none")
+                ),
+                format!("put `\"code\":\"{}\"` in the response", want.v),
+            ),
+            (Some(_), _) => {}
+            (None, Some(got)) => cx.sink.error_help(
+                loc,
+                format!("example `{name}`: the response carries code {got} but the example has no `error`"),
+                format!("add `error = \"{got}\"` and its `status`"),
+            ),
+            (None, None) => check_success(cx, loc, &name, j, src.response),
+        }
+    } else if let Some((j, loc)) = &response_json {
         let code = j.get("errcode").and_then(J::as_i64).unwrap_or(0);
         match &error {
             Some(e) if code != e.v => cx.sink.error_help(
@@ -242,14 +308,7 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
                 format!("example `{name}`: the response carries errcode {code} but the example has no `error`"),
                 format!("add `error = {code}`"),
             ),
-            None => match src.response {
-                Response::Json { fields, .. } => {
-                    let fields: Vec<&Field> = fields.iter().collect();
-                    Checker { cx, loc, example: &name }.object(j, &fields, "response", Mode::Response, &["errcode", "errmsg"]);
-                }
-                Response::Ack => Checker { cx, loc, example: &name }.object(j, &[], "response", Mode::Response, &["errcode", "errmsg"]),
-                Response::Binary => {}
-            },
+            None => check_success(cx, loc, &name, j, src.response),
         }
     } else if let Some(e) = &error {
         if response.is_none() {
@@ -259,17 +318,89 @@ fn read_one(cx: &mut Cx<'_>, t: &Tbl<'_>, src: &ExampleSrc<'_>) -> Option<Exampl
                 "add `response = '''{\"errcode\":...}'''`",
             );
         }
+    } else if let (Some(c), None) = (&error_code, &response) {
+        cx.sink.error_help(
+            &c.loc,
+            format!("example `{name}` has `error` but no response carrying it"),
+            "add `response = '''{\"code\":\"…\",\"message\":\"…\"}'''`",
+        );
     }
 
     Some(Example {
         name,
+        path,
         query,
         request,
         files: J::Object(files),
         response: response.map(|r| r.v),
         binary,
         error: error.map(|e| e.v),
+        error_code: error_code.map(|c| c.v),
+        status,
     })
+}
+
+/// A success response must fit the declared response fields.
+fn check_success(cx: &mut Cx<'_>, loc: &Loc, name: &str, j: &J, response: &Response) {
+    let mut checker = Checker {
+        cx,
+        loc,
+        example: name,
+    };
+    let fields: Vec<&Field> = match response {
+        Response::Json { fields, .. } => fields.iter().collect(),
+        Response::Ack => Vec::new(),
+        Response::Binary => return,
+    };
+    checker.object(
+        j,
+        &fields,
+        "response",
+        Mode::Response,
+        &["errcode", "errmsg"],
+    );
+}
+
+/// `status = 404`: only WeChat Pay answers with statuses other than 200. An error needs a 4xx or
+/// 5xx status, a success a 2xx one.
+fn read_status(cx: &mut Cx<'_>, t: &Tbl<'_>, name: &str, pay: bool, error: bool) -> Option<u16> {
+    let status = t.int(&mut cx.sink, "status");
+    let Some(s) = status else {
+        if pay && error {
+            cx.sink.error_help(
+                &t.loc(),
+                format!("example `{name}`: a WeChat Pay error needs its HTTP `status`"),
+                "add e.g. `status = 400`",
+            );
+        }
+        return None;
+    };
+    if !pay {
+        cx.sink.error_help(
+            &s.loc,
+            format!("example `{name}`: WeChat answers errors with HTTP 200 and an errcode"),
+            "remove `status` (only WeChat Pay examples have one)",
+        );
+        return None;
+    }
+    let ok = if error {
+        (400..=599).contains(&s.v)
+    } else {
+        (200..=299).contains(&s.v)
+    };
+    if !ok {
+        let want = if error { "a 4xx or 5xx" } else { "a 2xx" };
+        cx.sink.error_help(
+            &s.loc,
+            format!("example `{name}`: status {} does not fit the example", s.v),
+            format!(
+                "an example {} `error` has {want} status",
+                if error { "with" } else { "without" }
+            ),
+        );
+        return None;
+    }
+    u16::try_from(s.v).ok()
 }
 
 /// Checks that `obj` carries every fixed-value field of `fields` with exactly its value: as JSON

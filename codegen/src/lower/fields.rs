@@ -12,6 +12,8 @@ use crate::reader::{Sp, Tbl, to_json};
 /// Where a field sits; decides which keys and types are allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Site {
+    /// A `{name}` placeholder of the path.
+    Path,
     /// A query-string parameter.
     Query,
     /// A JSON body field.
@@ -155,7 +157,7 @@ fn read_one(
                     ),
                     "remove `flatten`",
                 );
-            } else if matches!(site, Site::Query | Site::Text) {
+            } else if matches!(site, Site::Path | Site::Query | Site::Text) {
                 cx.sink.error(
                     &f.loc,
                     "`flatten` is only allowed on JSON body, response and struct fields",
@@ -205,6 +207,22 @@ fn read_one(
         cx.sink
             .error(&ty_loc, "a query parameter cannot be a map or `json`");
     }
+    if site == Site::Path && !matches!(ty, Ty::String | Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64) {
+        cx.sink.error_help(
+            &ty_loc,
+            "a path parameter must be a string or an integer",
+            "use `type = \"string\"`",
+        );
+    }
+    if let (Site::Path, Some(r)) = (site, &required) {
+        if !r.v {
+            cx.sink.error_help(
+                &r.loc,
+                "a path parameter is always required",
+                "remove `required`",
+            );
+        }
+    }
     let value = t
         .get("value")
         .and_then(|v| fixed_value(cx, &t, v, &ty, site));
@@ -217,7 +235,7 @@ fn read_one(
             );
         }
     }
-    let required = value.is_some() || required.is_some_and(|b| b.v);
+    let required = value.is_some() || site == Site::Path || required.is_some_and(|b| b.v);
     Some(Lowered {
         field: Field {
             wire: key.v.clone(),

@@ -25,6 +25,7 @@ pub fn lower(spec: Spec) -> Result<Ir, Diagnostics> {
         scopes: BTreeMap::new(),
         ids: BTreeMap::new(),
         defs: BTreeMap::new(),
+        client: ClientKind::App,
     };
     let errcodes = read_errcodes(&mut cx, &spec);
     cx.glossary = read_glossary(&mut cx, &spec);
@@ -87,6 +88,8 @@ pub(crate) struct Cx<'a> {
     pub ids: BTreeMap<String, Loc>,
     /// Every named type read so far, by scope and name.
     pub defs: BTreeMap<(Scope, String), TypeDef>,
+    /// The client kind of the product being read.
+    pub client: ClientKind,
 }
 
 impl Cx<'_> {
@@ -313,11 +316,12 @@ fn read_product(cx: &mut Cx<'_>, spec: &Spec, product: &str) -> Option<Product> 
             "app" => ClientKind::App,
             "wecom" => ClientKind::WeCom,
             "component" => ClientKind::Component,
+            "pay" => ClientKind::Pay,
             other => {
                 cx.sink.error_help(
                     &c.loc,
                     format!("unknown client kind `{other}`"),
-                    "one of: app, wecom, component",
+                    "one of: app, wecom, component, pay",
                 );
                 ClientKind::App
             }
@@ -334,6 +338,7 @@ fn read_product(cx: &mut Cx<'_>, spec: &Spec, product: &str) -> Option<Product> 
             return None;
         }
     };
+    cx.client = client;
     let product_types = types::read_scope(cx, spec, &(product.to_owned(), None));
     let mut groups: Vec<Group> = Vec::new();
     let mut accessors: BTreeMap<String, String> = BTreeMap::new();

@@ -9,9 +9,9 @@ use crate::load::{DocKind, Document, Spec, ValueKind};
 use crate::names;
 use crate::reader::{Sp, Tbl};
 
-const STRUCT_KEYS: &[&str] = &["kind", "docs", "fields"];
+const STRUCT_KEYS: &[&str] = &["kind", "docs", "fields", "received"];
 const ENUM_KEYS: &[&str] = &["kind", "docs", "open", "strip_prefix", "values"];
-const UNION_KEYS: &[&str] = &["kind", "docs", "tag", "payload", "variants"];
+const UNION_KEYS: &[&str] = &["kind", "docs", "tag", "payload", "variants", "received"];
 
 fn scope_of(kind: &DocKind) -> Option<Scope> {
     match kind {
@@ -92,6 +92,7 @@ pub(crate) fn read_scope(cx: &mut Cx<'_>, spec: &Spec, scope: &Scope) -> Vec<Typ
             continue;
         };
         let docs = t.str(&mut cx.sink, "docs").map(|s| s.v).unwrap_or_default();
+        let received = t.bool(&mut cx.sink, "received").is_some_and(|b| b.v);
         let kind = match decl.kind {
             NamedKind::Struct => {
                 t.check_keys(&mut cx.sink, STRUCT_KEYS, &format!("struct `{}`", name.v));
@@ -117,6 +118,7 @@ pub(crate) fn read_scope(cx: &mut Cx<'_>, spec: &Spec, scope: &Scope) -> Vec<Typ
             name: name.v.clone(),
             docs,
             usage: Usage::default(),
+            received,
             kind,
         };
         cx.defs.insert((scope.clone(), name.v.clone()), def.clone());

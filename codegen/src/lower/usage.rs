@@ -24,6 +24,7 @@ pub(crate) fn compute(products: &mut [Product]) {
     let mut edges: BTreeMap<Key, Vec<Key>> = BTreeMap::new();
     let mut roots_req = Vec::new();
     let mut roots_resp = Vec::new();
+    let mut whole = Vec::new();
     for p in products.iter() {
         let scoped = p.types.iter().map(|t| (None, t)).chain(
             p.groups
@@ -39,14 +40,23 @@ pub(crate) fn compute(products: &mut [Product]) {
                 }
                 TypeKind::Enum { .. } => {}
             }
-            edges.insert((p.name.clone(), group, t.name.clone()), out);
+            let key = (p.name.clone(), group, t.name.clone());
+            if t.received {
+                roots_resp.push(key.clone());
+            }
+            edges.insert(key, out);
         }
         for ep in p.groups.iter().flat_map(|g| g.endpoints.iter()) {
-            for f in ep.query.iter().chain(&ep.fields).chain(&ep.texts) {
+            let inputs = ep.path_params.iter().chain(&ep.query);
+            for f in inputs.chain(&ep.fields).chain(&ep.texts) {
                 refs(&f.ty, &mut roots_req);
             }
-            if let Response::Json { fields, .. } = &ep.response {
+            if let Response::Json { fields, shared, .. } = &ep.response {
                 fields.iter().for_each(|f| refs(&f.ty, &mut roots_resp));
+                if let Some(r) = shared {
+                    roots_resp.push(key(r));
+                    whole.push(key(r));
+                }
             }
         }
     }
@@ -59,6 +69,7 @@ pub(crate) fn compute(products: &mut [Product]) {
             t.usage = Usage {
                 request: req.contains(&k),
                 response: resp.contains(&k),
+                whole_response: whole.contains(&k),
             };
         }
         for g in &mut p.groups {
@@ -67,6 +78,7 @@ pub(crate) fn compute(products: &mut [Product]) {
                 t.usage = Usage {
                     request: req.contains(&k),
                     response: resp.contains(&k),
+                    whole_response: whole.contains(&k),
                 };
             }
         }

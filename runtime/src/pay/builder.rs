@@ -1,5 +1,6 @@
 //! [`PayClientBuilder`]: configuring a [`PayClient`].
 
+use std::marker::PhantomData;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -15,10 +16,11 @@ use crate::shared::Shared;
 /// Default timeout of a whole call.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Configures a [`PayClient`]. At least one source of WeChat Pay keys is required: a public key
-/// ([`public_key`](Self::public_key)), certificate download
-/// ([`platform_certificates`](Self::platform_certificates)), or both during a migration.
-pub struct PayClientBuilder {
+/// Configures a [`PayClient`] (or a client wrapping one, such as the generated
+/// `weixin::pay::Client`: `C` is what [`build`](Self::build) returns). At least one source of
+/// WeChat Pay keys is required: a public key ([`public_key`](Self::public_key)), certificate
+/// download ([`platform_certificates`](Self::platform_certificates)), or both during a migration.
+pub struct PayClientBuilder<C = PayClient> {
     mchid: String,
     serial_no: String,
     key_pem: String,
@@ -29,10 +31,13 @@ pub struct PayClientBuilder {
     timeout: Duration,
     skip_verification: bool,
     http: Option<reqwest::Client>,
+    client: PhantomData<fn() -> C>,
 }
 
-impl PayClientBuilder {
-    pub(crate) fn new(
+impl<C: From<PayClient>> PayClientBuilder<C> {
+    /// A builder for merchant `mchid`: the serial of its API certificate, its private key (PEM,
+    /// PKCS#8 or PKCS#1) and its APIv3 key. Usually reached through [`PayClient::builder`].
+    pub fn new(
         mchid: impl Into<String>,
         serial_no: impl Into<String>,
         key_pem: impl Into<String>,
@@ -49,6 +54,7 @@ impl PayClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             skip_verification: false,
             http: None,
+            client: PhantomData,
         }
     }
 
@@ -99,7 +105,7 @@ impl PayClientBuilder {
     }
 
     /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<PayClient, Error> {
+    pub fn build(self) -> Result<C, Error> {
         let config = |message: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
             Error::from(ConfigError::setting(message, source))
         };
@@ -155,7 +161,7 @@ impl PayClientBuilder {
             None => Shared::global().http().clone(),
         };
         let serial_no = self.serial_no.to_ascii_uppercase();
-        Ok(PayClient {
+        Ok(C::from(PayClient {
             inner: Arc::new(Inner {
                 signer: RequestSigner::new(self.mchid, serial_no, key),
                 apiv3_key,
@@ -165,11 +171,11 @@ impl PayClientBuilder {
                 verify,
                 keys: KeyRing::new(verifier, self.download),
             }),
-        })
+        }))
     }
 }
 
-impl std::fmt::Debug for PayClientBuilder {
+impl<C> std::fmt::Debug for PayClientBuilder<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PayClientBuilder")
             .field("mchid", &self.mchid)

@@ -13,7 +13,7 @@ use super::sensitive::{self, EncryptedField, SensitiveError};
 use super::sign::RequestSigner;
 use super::verify::Verifier;
 use crate::decode::{Decode, RawResponse, decode_json};
-use crate::endpoint::{Body, Endpoint, Host, Method, RequestParts, Retry};
+use crate::endpoint::{Auth, Body, Credential, Endpoint, Host, Method, RequestParts};
 use crate::error::{ConfigError, EncodeError, Error};
 
 /// A WeChat Pay APIv3 client for one merchant. Cheap to clone (one `Arc`); clones share the
@@ -95,16 +95,35 @@ impl PayClient {
         }
         let mut parts = RequestParts::new();
         endpoint.encode(&mut parts)?;
+        let mchid = self.mchid();
+        if !E::BODY_CREDENTIALS.is_empty() {
+            let values = E::BODY_CREDENTIALS
+                .iter()
+                .map(|(name, credential)| {
+                    Ok((*name, merchant_credential::<E>(*credential, mchid)?))
+                })
+                .collect::<Result<Vec<(&str, &str)>, Error>>()?;
+            parts.add_json_fields(E::ID, &values)?;
+        }
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        match E::AUTH {
+            Auth::None => {}
+            Auth::Credentials(credentials) => {
+                for (name, credential) in credentials {
+                    query.push((name, merchant_credential::<E>(*credential, mchid)?));
+                }
+            }
+            Auth::AccessToken | Auth::TokenParam(_) => {
+                return Err(not_for_pay::<E>("it authenticates with an access token"));
+            }
+        }
+        query.extend(parts.query_pairs().iter().map(|(k, v)| (*k, v.as_str())));
         let path = parts.render_path(E::PATH)?;
         let call = PayCall {
             endpoint: E::ID,
             method: E::METHOD,
             path,
-            query: parts
-                .query_pairs()
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect(),
+            query,
             raw_query: None,
             retry: E::RETRY,
         };
@@ -135,10 +154,7 @@ impl PayClient {
             path: path.into(),
             query: Vec::new(),
             raw_query: query,
-            retry: match method {
-                Method::Get => Retry::Safe,
-                Method::Post => Retry::Never,
-            },
+            retry: method.default_retry(),
         };
         let raw = self.execute(&call, &body).await?;
         decode_json(call.endpoint, raw.body())
@@ -180,6 +196,24 @@ impl PayClient {
         let verified = inner.verify_received(call.endpoint, &received).await?;
         into_raw(inner, call.endpoint, received, verified)
     }
+}
+
+/// The merchant id is the only credential a WeChat Pay request carries.
+fn merchant_credential<E: Endpoint>(credential: Credential, mchid: &str) -> Result<&str, Error> {
+    match credential {
+        Credential::MchId => Ok(mchid),
+        Credential::AppId | Credential::AppSecret => {
+            Err(not_for_pay::<E>("it carries an AppID or AppSecret"))
+        }
+    }
+}
+
+fn not_for_pay<E: Endpoint>(why: &str) -> Error {
+    ConfigError::setting(
+        format!("`{}` cannot be sent with a PayClient: {why}", E::ID),
+        None,
+    )
+    .into()
 }
 
 /// A verified response as the body to decode (`{}` for an empty 2xx body), or its API error.

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
 
 use super::client::Inner;
+use super::upload::SignedUpload;
 use crate::endpoint::{Body, Method, Retry};
 use crate::error::{
     ConfigError, EncodeError, Error, PayApiError, SignatureCheck, SignatureError, TransportError,
@@ -132,31 +133,22 @@ impl Inner {
         body: &Body,
         timeout: Duration,
     ) -> Result<reqwest::RequestBuilder, Error> {
-        let (method, name) = match call.method {
-            Method::Get => (reqwest::Method::GET, "GET"),
-            Method::Post => (reqwest::Method::POST, "POST"),
+        let upload = match body {
+            Body::Multipart(parts) => Some(SignedUpload::of(call.endpoint, parts)?),
+            _ => None,
         };
-        let bytes: &[u8] = match body {
-            Body::Empty => b"",
-            Body::Json(bytes) => bytes,
-            Body::Multipart(_) => {
-                return Err(ConfigError::setting(
-                    format!(
-                        "`{}`: multipart uploads are not supported by PayClient",
-                        call.endpoint
-                    ),
-                    None,
-                )
-                .into());
-            }
+        let bytes: &[u8] = match (body, &upload) {
+            (_, Some(upload)) => upload.meta.as_bytes(),
+            (Body::Json(bytes), None) => bytes,
+            _ => b"",
         };
         let authorization = self
             .signer
-            .authorization(name, canonical, bytes)
+            .authorization(call.method.as_str(), canonical, bytes)
             .map_err(|e| ConfigError::setting("could not sign the request", Some(Box::new(e))))?;
         let mut builder = self
             .http
-            .request(method, url.clone())
+            .request(call.method.to_reqwest(), url.clone())
             .timeout(timeout)
             .header(AUTHORIZATION, authorization)
             .header(ACCEPT, "application/json")
@@ -164,7 +156,9 @@ impl Inner {
         if let Some(serial) = self.keys.encryption_serial() {
             builder = builder.header(H_SERIAL, serial);
         }
-        if let Body::Json(bytes) = body {
+        if let Some(upload) = &upload {
+            builder = builder.multipart(upload.form()?);
+        } else if let Body::Json(bytes) = body {
             builder = builder
                 .header(CONTENT_TYPE, "application/json")
                 .body(bytes.clone());

@@ -45,6 +45,7 @@ pub mod notify_service;
 pub mod params;
 pub mod sensitive;
 pub mod sign;
+mod upload;
 pub mod verify;
 
 pub use bill::HashType;
