@@ -16,6 +16,8 @@ mod reader;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::ir::ClientKind;
+
 pub use diag::{Diagnostic, Diagnostics};
 pub use ir::Ir;
 pub use load::{Spec, load};
@@ -104,18 +106,27 @@ pub fn generate(spec_dir: &Path, out_dir: &Path, opts: &Options) -> Result<(), D
 }
 
 /// The `[features]` table the `weixin` crate must declare: one feature per group
-/// (`<product>-<group>`), one per product (all its groups), `push` when the spec has `push/`,
+/// (`<product>-<group>`; a Pay group also enables `weixin-runtime/pay`), one per product (all
+/// its groups), `push` when the spec has `push/`,
 /// `full` (every product, and `push`) and `__examples` (the example runner used by the tests).
 pub fn features(ir: &Ir) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     let mut full = Vec::new();
     for p in &ir.products {
+        // A Pay client needs the runtime's Pay support (signing, verification).
+        let runtime: Vec<String> = match p.client {
+            ClientKind::Pay => vec!["weixin-runtime/pay".into()],
+            _ => Vec::new(),
+        };
         let groups: Vec<String> = p.groups.iter().map(|g| g.feature.clone()).collect();
         for g in &groups {
-            out.insert(g.clone(), Vec::new());
+            out.insert(g.clone(), runtime.clone());
         }
         full.push(p.name.replace('_', "-"));
-        out.insert(p.name.replace('_', "-"), groups);
+        out.insert(
+            p.name.replace('_', "-"),
+            runtime.iter().cloned().chain(groups).collect(),
+        );
     }
     if ir.push().is_some() {
         out.insert("push".into(), Vec::new());

@@ -481,8 +481,10 @@ pub(crate) fn api(cx: &Ctx<'_>, g: &Group, client: ClientKind) -> TokenStream {
         } else {
             ep.summary.trim().to_owned()
         });
+        let many = types::allow_many_arguments(params.len() + 1);
         quote! {
             #d
+            #many
             pub async fn #call(&self, #(#params),*) -> Result<#resp, #rt::Error> {
                 self.client.send(&#ty::new(#(#args),*)).await
             }

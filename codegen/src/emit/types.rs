@@ -328,6 +328,7 @@ pub(crate) fn builder(
     } else {
         TokenStream::new()
     };
+    let many = allow_many_arguments(params.len());
     let new_docs = doc(&format!(
         "Creates {what}.{}",
         if param_docs.is_empty() {
@@ -340,6 +341,7 @@ pub(crate) fn builder(
         #allow
         impl #n {
             #new_docs
+            #many
             pub fn new(#(#params),*) -> Self {
                 Self { #(#inits),* }
             }
@@ -732,4 +734,14 @@ fn union_def(
 /// Whether a type reference is an enum (written to queries via `as_str`).
 pub(crate) fn is_enum(r: &TypeRef) -> bool {
     matches!(r.kind, NamedKind::ClosedEnum | NamedKind::OpenEnum)
+}
+
+/// `#[allow(clippy::too_many_arguments)]` for a function of `count` parameters (`self` included)
+/// above clippy's limit of 7: a request's required fields are its parameters.
+pub(crate) fn allow_many_arguments(count: usize) -> TokenStream {
+    if count > 7 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        TokenStream::new()
+    }
 }
