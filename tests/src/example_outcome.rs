@@ -4,13 +4,21 @@
 use serde_json::{Map, Value};
 use weixin_codegen::ir::{Endpoint, Example, Response};
 
-/// `Ok` when `outcome` is what `example` promises: its errcode, its binary answer, or a decoded
-/// response that [`contained_in`] the example's JSON.
+/// `Ok` when `outcome` is what `example` promises: its errcode (or WeChat Pay status and code),
+/// its binary answer, or a decoded response that [`contained_in`] the example's JSON.
 pub fn check_outcome(
     endpoint: &Endpoint,
     example: &Example,
     outcome: Result<Value, weixin::Error>,
 ) -> Result<(), String> {
+    if let Some(code) = &example.error_code {
+        let status = example.http_status();
+        return match outcome {
+            Err(weixin::Error::Pay(e)) if e.code() == code && e.status() == status => Ok(()),
+            Err(err) => Err(format!("expected {status} {code}, got error {err}")),
+            Ok(value) => Err(format!("expected {status} {code}, got success {value}")),
+        };
+    }
     match (example.error, outcome) {
         (Some(code), Err(err)) => match err.api_code() {
             Some(got) if got.get() == code => Ok(()),

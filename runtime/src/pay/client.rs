@@ -83,8 +83,11 @@ impl PayClient {
         self.inner.keys.ensure_fresh(&self.inner).await
     }
 
-    /// Performs `endpoint`: encodes it (path parameters included), signs, sends, verifies the
-    /// response and decodes it. A 204 decodes as an empty object (`Ack`).
+    /// Performs `endpoint`: encodes it (path parameters included; the merchant id where the
+    /// endpoint asks for [`Credential::MchId`]), signs, sends, verifies the response and decodes
+    /// it. A 204 decodes as an empty object (`Ack`). A multipart endpoint is a WeChat Pay upload:
+    /// one file, sent with the signed `meta` part `{"filename","sha256"}`. Endpoints of another
+    /// host, or authenticating with a named token or an AppID, are refused before sending.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
         if E::HOST != Host::Mch {
             return Err(ConfigError::setting(
@@ -107,14 +110,15 @@ impl PayClient {
         }
         let mut query: Vec<(&str, &str)> = Vec::new();
         match E::AUTH {
-            Auth::None => {}
+            // The trait's default: a Pay request is signed instead, so nothing is added.
+            Auth::None | Auth::AccessToken => {}
             Auth::Credentials(credentials) => {
                 for (name, credential) in credentials {
                     query.push((name, merchant_credential::<E>(*credential, mchid)?));
                 }
             }
-            Auth::AccessToken | Auth::TokenParam(_) => {
-                return Err(not_for_pay::<E>("it authenticates with an access token"));
+            Auth::TokenParam(name) => {
+                return Err(not_for_pay::<E>(&format!("it sends a token as `{name}`")));
             }
         }
         query.extend(parts.query_pairs().iter().map(|(k, v)| (*k, v.as_str())));

@@ -55,6 +55,8 @@ pub use keys::{ApiV3Key, KeyError, MerchantKey, PlatformCertificate, WechatPayPu
 pub use notify::{Notification, NotifyError, NotifyParser, NotifyRequest};
 pub use notify_service::{NotifyHandler, NotifyResponse, NotifyService, NotifyServiceBuilder};
 pub use params::{AppPayParams, JsapiPayParams};
+/// The header map of a notification request (the `http` crate's, as axum and hyper use).
+pub use reqwest::header::HeaderMap;
 pub use sensitive::EncryptedField;
 pub use sign::RequestSigner;
 pub use verify::Verifier;

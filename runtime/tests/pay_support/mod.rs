@@ -13,7 +13,8 @@ use weixin_runtime::pay::verify::response_message;
 use weixin_runtime::pay::{MerchantKey, PlatformCertificate, Verifier, WechatPayPublicKey};
 use wiremock::{Request, Respond, ResponseTemplate};
 
-pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pay");
+/// The key files; the path also works from the `tests` crate, which includes this module.
+pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime/tests/data/pay");
 pub const MCHID: &str = "1234567891";
 pub const MERCHANT_SERIAL: &str = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115";
 pub const APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
@@ -182,7 +183,7 @@ pub fn check_authorization(request: &Request) -> Result<(), String> {
         "{}\n{canonical}\n{ts}\n{}\n{}\n",
         request.method.as_str(),
         field("nonce_str")?,
-        String::from_utf8_lossy(&request.body)
+        signed_body(request)?
     );
     let cert = PlatformCertificate::from_pem(&read("merchant_certificate.pem")).expect("cert");
     let raw = BASE64
@@ -193,6 +194,29 @@ pub fn check_authorization(request: &Request) -> Result<(), String> {
     let sig = rsa::pkcs1v15::Signature::try_from(raw.as_slice()).map_err(|_| "bad signature")?;
     key.verify(message.as_bytes(), &sig)
         .map_err(|_| "signature mismatch".to_owned())
+}
+
+/// What a request's signature covers: the body, or the `meta` part of a multipart upload.
+pub fn signed_body(request: &Request) -> Result<String, String> {
+    let content_type = request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&request.body).into_owned();
+    if !content_type.starts_with("multipart/form-data") {
+        return Ok(body);
+    }
+    let header = "name=\"meta\"";
+    let at = body
+        .find(header)
+        .ok_or("multipart upload without a meta part")?;
+    let rest = &body[at..];
+    let start = rest.find("\r\n\r\n").ok_or("malformed meta part")? + 4;
+    let end = rest[start..]
+        .find("\r\n--")
+        .ok_or("unterminated meta part")?;
+    Ok(rest[start..start + end].to_owned())
 }
 
 /// A mock endpoint: checks the request signature (401 SIGN_ERROR if wrong), counts calls and

@@ -3,11 +3,12 @@
 //! parameters, credentials), and the example's response must decode — or map to its errcode.
 
 use serde_json::{Map, Value};
-use weixin_codegen::ir::{Auth, Credential, Endpoint, Example, Method};
+use weixin_codegen::ir::{Auth, ClientKind, Credential, Endpoint, Example, Method};
 use weixin_tests::example_outcome::check_outcome;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::pay_support::{self, MCHID, Signing};
 use crate::support::{self, APP_ID, APP_SECRET, TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,26 +53,86 @@ async fn replay(endpoint: &Endpoint, example: &Example) -> Result<(), String> {
         .find(|p| p.name == endpoint.product)
         .map(|p| p.client)
         .ok_or("the endpoint's product is not in the IR")?;
-    let client = support::client_of_kind(&server, kind).await;
+    let url_path = rendered_path(endpoint, example)?;
+    let pay = kind == ClientKind::Pay;
+    let response = if pay {
+        signed_response(example)
+    } else {
+        canned_response(example)?
+    };
     Mock::given(method(endpoint.method.as_str()))
-        .and(path(endpoint.path.as_str()))
-        .respond_with(canned_response(example)?)
+        .and(path(url_path.as_str()))
+        .respond_with(response)
         // Above the token mock, so the token endpoints' own examples are answered by themselves.
         .with_priority(1)
         .mount(&server)
         .await;
 
-    let outcome = weixin::__examples::run(&client, &endpoint.id, example.input())
-        .await
-        .ok_or("the endpoint is missing from the generated __examples runner")?;
+    let outcome = if pay {
+        let client = pay_client(&server)?;
+        weixin::__examples::run_pay(&client, &endpoint.id, example.input()).await
+    } else {
+        let client = support::client_of_kind(&server, kind).await;
+        weixin::__examples::run(&client, &endpoint.id, example.input()).await
+    }
+    .ok_or("the endpoint is missing from the generated __examples runner")?;
 
     let requests = server.received_requests().await.unwrap_or_default();
     let sent = requests
         .iter()
-        .find(|r| r.url.path() == endpoint.path)
+        .find(|r| r.url.path() == url_path)
         .ok_or("the client sent no request to the endpoint's path")?;
+    if pay {
+        pay_support::check_authorization(sent).map_err(|e| format!("Authorization: {e}"))?;
+    }
     check_request(endpoint, example, sent)?;
     check_outcome(endpoint, example, outcome)
+}
+
+/// The endpoint's path with the example's path parameters, percent-encoded as the client does.
+fn rendered_path(endpoint: &Endpoint, example: &Example) -> Result<String, String> {
+    let mut out = endpoint.path.clone();
+    for param in &endpoint.path_params {
+        let value = example
+            .path
+            .get(&param.wire)
+            .map(query_text)
+            .ok_or(format!("the example has no path parameter {}", param.wire))?;
+        let encoded: String = value
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        out = out.replace(&format!("{{{}}}", param.wire), &encoded);
+    }
+    Ok(out)
+}
+
+/// A Pay client trusting the test WeChat Pay public key, pointed at `server`.
+fn pay_client(server: &MockServer) -> Result<weixin::runtime::pay::PayClient, String> {
+    weixin::runtime::pay::PayClient::builder(
+        MCHID,
+        pay_support::MERCHANT_SERIAL,
+        pay_support::read("merchant_private_key.pem"),
+        pay_support::APIV3_KEY,
+    )
+    .public_key(
+        pay_support::PUB_KEY_ID,
+        pay_support::read("wechat_pay_public_key.pem"),
+    )
+    .base_url(server.uri())
+    .build()
+    .map_err(|e| format!("pay client: {e}"))
+}
+
+/// The example's answer as WeChat Pay sends it: its status, signed with the test key.
+fn signed_response(example: &Example) -> ResponseTemplate {
+    let body = example.response.as_deref().unwrap_or_default();
+    Signing::public_key_mode().response(example.http_status(), body)
 }
 
 fn canned_response(example: &Example) -> Result<ResponseTemplate, String> {
@@ -163,6 +224,7 @@ fn credential_value(credential: Credential) -> &'static str {
     match credential {
         Credential::AppId => APP_ID,
         Credential::AppSecret => APP_SECRET,
+        Credential::MchId => MCHID,
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::support;
 
 /// Features that switch on framework integrations rather than spec modules.
-const INTEGRATIONS: &[&str] = &["axum", "pay", "redis"];
+const INTEGRATIONS: &[&str] = &["axum", "redis"];
 
 #[test]
 fn cargo_features_match_the_spec() {

@@ -91,6 +91,7 @@ pub async fn client_of_kind(server: &MockServer, kind: ClientKind) -> Client {
             store.save(&key, TICKET).await.expect("memory store");
             (TokenSource::Component, store)
         }
+        ClientKind::Pay => unreachable!("WeChat Pay products are replayed with a PayClient"),
     };
     builder_for(server, source)
         .credential_store(std::sync::Arc::new(credentials))
