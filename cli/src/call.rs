@@ -90,9 +90,11 @@ impl Account {
         }
     }
 
-    /// A runtime client for the account.
-    pub fn client(&self) -> Result<Client, String> {
+    /// A runtime client for the account, fetching tokens from `source` (`gettoken` for a
+    /// WeCom corp, `stable_token` for an app).
+    pub fn client(&self, source: weixin_runtime::TokenSource) -> Result<Client, String> {
         let mut builder = Client::builder(&self.app_id, &self.app_secret)
+            .token_source(source)
             .timeout(Duration::from_secs(30))
             .errcodes(&weixin::errcode::TABLE);
         for host in HostName::ALL {
@@ -118,6 +120,8 @@ pub struct CallInput {
 /// A request checked against the spec, split into its parts.
 #[derive(Debug, Default, PartialEq)]
 pub struct Prepared {
+    /// Values of the path's `{name}` segments.
+    pub path: Vec<(String, String)>,
     /// Query parameters (fixed values included).
     pub query: Vec<(String, String)>,
     /// The JSON body, for `body = "json"`.
@@ -161,6 +165,12 @@ pub fn prepare(endpoint: &Endpoint, input: &CallInput) -> Result<Prepared, Strin
     for name in given.keys() {
         if endpoint.inputs_by_wire(name).is_none() {
             return Err(unknown(endpoint, name));
+        }
+    }
+    for f in &endpoint.path_params {
+        match given.remove(&f.wire) {
+            Some(v) if !text_of(&v).is_empty() => out.path.push((f.wire.clone(), text_of(&v))),
+            _ => return Err(missing(endpoint, &f.wire)),
         }
     }
     for f in &endpoint.query {
@@ -221,8 +231,9 @@ impl InputsByWire for Endpoint {
     /// The type of the query, body or text field `wire`; flattened fields' inner keys count.
     fn inputs_by_wire(&self, wire: &str) -> Option<&Ty> {
         let direct = self
-            .query
+            .path_params
             .iter()
+            .chain(&self.query)
             .chain(&self.fields)
             .chain(&self.texts)
             .find(|f| f.wire == wire)
@@ -233,8 +244,9 @@ impl InputsByWire for Endpoint {
 
 fn unknown(endpoint: &Endpoint, name: &str) -> String {
     let names: Vec<&str> = endpoint
-        .query
+        .path_params
         .iter()
+        .chain(&endpoint.query)
         .chain(&endpoint.fields)
         .chain(&endpoint.texts)
         .filter(|f| f.value.is_none())
@@ -281,7 +293,11 @@ pub async fn call(
         format!("no endpoint {name:?}{hint}; `weixin list` shows them")
     })?;
     let prepared = prepare(endpoint, input)?;
-    let client = account.client()?;
+    let source = match spec::product(ir, &endpoint.product).map(|p| p.client) {
+        Some(weixin_codegen::ir::ClientKind::WeCom) => weixin_runtime::TokenSource::WeCom,
+        _ => weixin_runtime::TokenSource::Stable,
+    };
+    let client = account.client(source)?;
     let host = HostName(endpoint.host);
     let simple = endpoint.auth == Auth::AccessToken
         && input.token.is_none()
@@ -323,10 +339,10 @@ fn method(endpoint: &Endpoint) -> Method {
     }
 }
 
-/// A WeChat account has no merchant id: WeChat Pay calls need signing.
+/// A WeChat account has no merchant id: WeChat Pay calls go through [`crate::pay_call`].
 fn no_merchant(endpoint: &Endpoint) -> String {
     format!(
-        "{} is a WeChat Pay call: it must be signed with a merchant key, which `weixin call` does not do",
+        "{} is a WeChat Pay call: it is signed with the merchant's key (WEIXIN_MCHID, …), not an AppID",
         spec::dotted(endpoint)
     )
 }

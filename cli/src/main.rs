@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use weixin_cli::call::{self, Account, CallInput};
-use weixin_cli::sandbox::{Faults, HostName, Sandbox, SandboxConfig};
+use weixin_cli::pay_call::{self, Merchant};
+use weixin_cli::sandbox::pay;
+use weixin_cli::sandbox::{Faults, HostName, PayMerchant, Sandbox, SandboxConfig};
 use weixin_cli::simulate::{self, Simulation};
 use weixin_cli::{catalog, demo, spec};
+use weixin_codegen::ir::ClientKind;
 
 /// The WeChat SDK's command line: an offline WeChat, a push simulator, any endpoint.
 #[derive(Parser)]
@@ -29,6 +32,7 @@ enum Command {
     /// Run the offline demo: sandbox, client, upload, echo bot, simulated push.
     Demo,
     /// Serve WeChat's APIs offline, as the spec describes them.
+    #[command(after_help = SANDBOX_PAY_HELP)]
     Sandbox(SandboxArgs),
     /// Send a WeChat-shaped push to a webhook and show the reply.
     Simulate(SimulateArgs),
@@ -43,7 +47,38 @@ enum Command {
     Token(TokenArgs),
     /// Run the echo bot (a text gets `echo: <content>`).
     EchoBot(EchoBotArgs),
+    /// Post a signed, encrypted WeChat Pay notification to a notify_url and show the answer.
+    PayNotify(PayNotifyArgs),
 }
+
+#[derive(Args)]
+struct PayNotifyArgs {
+    /// The receiver (your `notify_url`), e.g. http://127.0.0.1:8080/pay/notify.
+    #[arg(long)]
+    url: String,
+    /// The merchant's APIv3 key (32 characters) the resource is encrypted with.
+    #[arg(long, env = "WEIXIN_APIV3_KEY", hide_env_values = true)]
+    apiv3_key: String,
+    /// The event type.
+    #[arg(long = "event", default_value = "TRANSACTION.SUCCESS")]
+    event: String,
+    /// A JSON file with the resource (plaintext); default: the spec's order (or refund) query
+    /// example.
+    #[arg(long, value_name = "FILE")]
+    resource_file: Option<PathBuf>,
+    /// The key that signs: `default` (the sandbox's public test key, id
+    /// PUB_KEY_ID_0100SANDBOX0000000000000001) or a PEM private key file (with --key-id).
+    #[arg(long, default_value = "default", value_name = "default|PEM_FILE")]
+    sandbox_key: String,
+    /// The `Wechatpay-Serial` to send with a --sandbox-key file.
+    #[arg(long, value_name = "ID")]
+    key_id: Option<String>,
+}
+
+/// What `weixin sandbox --help` says about WeChat Pay.
+const SANDBOX_PAY_HELP: &str = "WeChat Pay (host mch, /v3/...): answers are signed with a built-in PUBLIC TEST key, \
+id PUB_KEY_ID_0100SANDBOX0000000000000001; its PEM is at GET /_sandbox/pay/public-key, and the banner \
+prints a file holding it. Requests need a WECHATPAY2-SHA256-RSA2048 Authorization header.";
 
 #[derive(Args)]
 struct SandboxArgs {
@@ -77,6 +112,9 @@ struct SandboxArgs {
     /// Seed of the fault draws, to repeat a run exactly.
     #[arg(long)]
     seed: Option<u64>,
+    /// Verify a Pay merchant's signatures: public key or certificate PEM (repeatable)
+    #[arg(long = "pay-merchant", value_name = "ID:SERIAL:PEM", value_parser = parse_pay_merchant)]
+    pay_merchants: Vec<PayMerchant>,
 }
 
 #[derive(Args)]
@@ -250,6 +288,24 @@ fn parse_app(s: &str) -> Result<(String, String), String> {
     Ok((id.to_owned(), secret.to_owned()))
 }
 
+fn parse_pay_merchant(s: &str) -> Result<PayMerchant, String> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(mchid), Some(serial_no), Some(file)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err("expected MCHID:SERIAL:PEM_FILE".into());
+    };
+    if mchid.is_empty() || serial_no.is_empty() || file.is_empty() {
+        return Err("expected MCHID:SERIAL:PEM_FILE".into());
+    }
+    let public_key_pem =
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    Ok(PayMerchant {
+        mchid: mchid.to_owned(),
+        serial_no: serial_no.to_owned(),
+        public_key_pem,
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -282,19 +338,33 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Call(args) => {
-            let account = account(args.client)?;
             let input = CallInput {
                 json: args.json,
                 params: args.params,
                 token: args.token,
                 output: args.output,
             };
-            say!(
-                "{}",
-                call::call(&ir, &args.endpoint, &account, &input).await?
-            );
+            let pay_endpoint = spec::find_endpoint(&ir, &args.endpoint).filter(|e| {
+                spec::product(&ir, &e.product).map(|p| p.client) == Some(ClientKind::Pay)
+            });
+            let answer = match pay_endpoint {
+                Some(endpoint) => {
+                    let merchant = Merchant::load(
+                        args.client.config.as_deref(),
+                        args.client.base_url,
+                        args.client.host_urls.into_iter().collect(),
+                    )?;
+                    pay_call::call(endpoint, &merchant, &input).await?
+                }
+                None => {
+                    let account = account(args.client)?;
+                    call::call(&ir, &args.endpoint, &account, &input).await?
+                }
+            };
+            say!("{answer}");
             Ok(())
         }
+        Command::PayNotify(args) => pay_notify(&ir, args).await,
         Command::Token(args) => {
             let account = account(args.client)?;
             say!(
@@ -346,11 +416,13 @@ async fn sandbox(ir: std::sync::Arc<weixin_codegen::Ir>, args: SandboxArgs) -> R
         token_ttl: Duration::from_secs(args.token_ttl),
         apps: args.apps.into_iter().collect::<BTreeMap<_, _>>(),
         faults,
+        pay_merchants: args.pay_merchants,
     };
+    let merchants = config.pay_merchants.len();
     let accounts = config.apps.len();
     let sandbox = Sandbox::start(config)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| format!("cannot start on {}: {e}", args.listen))?;
     say!(
         "weixin sandbox: {endpoints} endpoints, listening on {}",
         sandbox.url()
@@ -368,9 +440,73 @@ async fn sandbox(ir: std::sync::Arc<weixin_codegen::Ir>, args: SandboxArgs) -> R
         args.token_ttl,
         sandbox.url()
     );
+    let key_file = std::env::temp_dir().join("weixin-sandbox-pay-public-key.pem");
+    let key_path = match std::fs::write(&key_file, pay::key::PUBLIC_KEY_PEM) {
+        Ok(()) => key_file.display().to_string(),
+        Err(e) => format!("(cannot write {}: {e})", key_file.display()),
+    };
+    say!(
+        "  WeChat Pay: answers signed by {} (a public test key), PEM {key_path}; also GET {}/_sandbox/pay/public-key; merchants verified: {}",
+        pay::key::PUBLIC_KEY_ID,
+        sandbox.url(),
+        if merchants == 0 {
+            "none (any signature accepted)".to_owned()
+        } else {
+            merchants.to_string()
+        }
+    );
     say!("Ctrl-C stops it.");
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn pay_notify(ir: &weixin_codegen::Ir, args: PayNotifyArgs) -> Result<(), String> {
+    let resource = match &args.resource_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => pay::notify::default_resource(ir, &args.event)?,
+    };
+    let own_key;
+    let signer = match (args.sandbox_key.as_str(), args.key_id) {
+        ("default", None) => pay::key::Signer::sandbox()?,
+        ("default", Some(_)) => return Err("--key-id goes with a --sandbox-key file".into()),
+        (file, Some(id)) => {
+            let pem =
+                std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            own_key = pay::key::Signer::new(&pem, id)?;
+            &own_key
+        }
+        (_, None) => return Err("a --sandbox-key file needs --key-id PUB_KEY_ID_…".into()),
+    };
+    let notice = pay::notify::Notice {
+        url: args.url,
+        apiv3_key: args.apiv3_key,
+        event_type: args.event,
+        resource,
+    };
+    say!(
+        "notification {} signed by {} to {}",
+        notice.event_type,
+        signer.serial(),
+        notice.url
+    );
+    let delivery = pay::notify::send(&notice, signer).await?;
+    say!("HTTP {}", delivery.status);
+    say!(
+        "answer: {}",
+        if delivery.body.is_empty() {
+            "(empty)"
+        } else {
+            delivery.body.trim()
+        }
+    );
+    if !(200..300).contains(&delivery.status) {
+        return Err("the receiver refused the notification".into());
+    }
     Ok(())
 }
 

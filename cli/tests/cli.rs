@@ -145,6 +145,21 @@ async fn call_and_token_against_the_sandbox() {
         "{refused}"
     );
 
+    // A WeCom endpoint is called with a WeCom token (`gettoken`), which the sandbox requires.
+    let member = call::call(
+        &ir,
+        "wecom.user.get",
+        &account,
+        &CallInput {
+            params: vec!["userid=zhangsan".into()],
+            ..CallInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(member.contains("zhangsan"), "{member}");
+    assert_eq!(sandbox.count("/cgi-bin/gettoken"), 1);
+
     let shown = call::token(&account, false, false, false).await.unwrap();
     assert!(
         shown.contains("expires_in:   7200 s") && shown.contains("--show"),

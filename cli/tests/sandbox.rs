@@ -401,6 +401,36 @@ async fn hosts_by_prefix_and_by_listener() {
     assert_eq!(wrong_host.status(), 404);
 }
 
+/// A token works only on the product it was issued for: a WeCom token on an Official Account
+/// path is 40001, an app token on a WeCom path is WeCom's 40014.
+#[tokio::test]
+async fn tokens_are_bound_to_their_product() {
+    let sandbox = support::sandbox(|_| {}).await;
+    let wecom = support::get_json(&format!(
+        "{}/_host/qyapi/cgi-bin/gettoken?corpid=ww1&corpsecret=s",
+        sandbox.url()
+    ))
+    .await;
+    let wecom = wecom["access_token"].as_str().expect("a WeCom token");
+    let app = support::stable_token(&sandbox).await;
+    let oa_path = |token: &str| {
+        format!(
+            "{}/cgi-bin/user/info?openid=o_1&access_token={token}",
+            sandbox.url()
+        )
+    };
+    let wecom_path = |token: &str| {
+        format!(
+            "{}/_host/qyapi/cgi-bin/user/get?userid=zhangsan&access_token={token}",
+            sandbox.url()
+        )
+    };
+    assert_eq!(errcode(&support::get_json(&oa_path(wecom)).await), 40001);
+    assert_eq!(errcode(&support::get_json(&oa_path(&app)).await), 0);
+    assert_eq!(errcode(&support::get_json(&wecom_path(&app)).await), 40014);
+    assert_eq!(errcode(&support::get_json(&wecom_path(wecom)).await), 0);
+}
+
 #[tokio::test]
 async fn control_api_forces_examples_and_lists_endpoints() {
     let sandbox = support::sandbox(|_| {}).await;

@@ -3,8 +3,9 @@
 //! The example whose request matches exactly (query, JSON body, text parts and file metadata)
 //! wins, in spec order; otherwise, when the request names a `media_id` neither stored nor in
 //! any example, the endpoint's 40007 example (if it has one); otherwise the first success
-//! example, with request values echoed into same-named top-level response fields (the
-//! `openid` asked for comes back).
+//! example (one whose path values are the request's first, for WeChat Pay's `{name}` paths),
+//! with request values echoed into same-named top-level response fields (the `openid` asked
+//! for comes back).
 
 use serde_json::{Map, Value};
 use weixin_codegen::ir::{Auth, Endpoint, Example};
@@ -54,10 +55,15 @@ pub fn choose<'a>(endpoint: &'a Endpoint, req: &Incoming, media: &Media) -> Opti
             });
         }
     }
+    let same_path = |x: &&Example| path_matches(x, req);
+    let success = |x: &&Example| !x.is_error();
     let example = endpoint
         .examples
         .iter()
-        .find(|x| x.error.is_none())
+        .filter(same_path)
+        .find(success)
+        .or_else(|| endpoint.examples.iter().find(same_path))
+        .or_else(|| endpoint.examples.iter().find(success))
         .or_else(|| endpoint.examples.first())?;
     Some(Choice {
         example,
@@ -100,8 +106,21 @@ fn names_unknown_media(endpoint: &Endpoint, req: &Incoming, media: &Media) -> bo
     })
 }
 
+/// Whether `example`'s path values are `req`'s (always, for a path without `{name}`).
+fn path_matches(example: &Example, req: &Incoming) -> bool {
+    example
+        .path
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(name, want)| req.path_param(name) == Some(as_text(want).as_str()))
+}
+
 /// Whether `example`'s request is exactly `req`'s.
 fn matches(endpoint: &Endpoint, example: &Example, req: &Incoming) -> bool {
+    if !path_matches(example, req) {
+        return false;
+    }
     let auth: Vec<&str> = match &endpoint.auth {
         Auth::AccessToken => vec!["access_token"],
         Auth::TokenParam(name) => vec![name.as_str()],
@@ -191,10 +210,20 @@ pub fn render(example: &Example, seed: u64) -> Answer {
         let file_name = format!("{}.{}", example.name, extension(&binary.content_type));
         return Answer::bytes(&binary.content_type, body, Some(&file_name));
     }
-    match &example.response {
+    let status = example.http_status();
+    if status == 204 {
+        return Answer::no_content(204);
+    }
+    let mut answer = match &example.response {
         Some(text) => Answer::json_text(text),
         None => Answer::json_text(r#"{"errcode":0,"errmsg":"ok"}"#),
+    };
+    answer.status = status;
+    if let Some(code) = &example.error_code {
+        answer.errcode = None;
+        answer.code = Some(code.clone());
     }
+    answer
 }
 
 /// A file extension for a content type.
@@ -212,7 +241,8 @@ fn extension(content_type: &str) -> &'static str {
 }
 
 /// Echoes scalar request values (query, JSON body) into same-named top-level fields of a
-/// JSON success answer. Returns `None` when nothing changed (the text stays verbatim).
+/// JSON success answer (path values too). Returns `None` when nothing changed (the text stays
+/// verbatim).
 pub fn echo_request(text: &str, req: &Incoming) -> Option<String> {
     let Ok(Value::Object(mut response)) = serde_json::from_str::<Value>(text) else {
         return None;
@@ -223,6 +253,11 @@ pub fn echo_request(text: &str, req: &Incoming) -> Option<String> {
         .filter(|(k, _)| k != "access_token")
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
+    inputs.extend(
+        req.path_params
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+    );
     if let Some(Value::Object(body)) = req.json() {
         inputs.extend(body);
     }

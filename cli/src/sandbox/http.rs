@@ -7,6 +7,13 @@
 //! - `/_sandbox/examples/<endpoint_id>` (PUT `{"example":"name"}`, DELETE): make an endpoint
 //!   answer with that example until cleared. One request: header `X-Weixin-Sandbox-Example`.
 //! - `/_sandbox/tokens/expire` (POST): expire every token now.
+//! - `/_sandbox/pay/public-key` (GET): `{"id": "PUB_KEY_ID_…", "pem": "…"}`, the WeChat Pay
+//!   public key every `mch` answer is signed with.
+//! - `/_sandbox/pay/merchants` (POST `{"mchid","serial_no","public_key_pem"}`): verify that
+//!   merchant's request signatures from now on.
+//! - `/_sandbox/pay/notify` (POST `{"url","apiv3_key","event_type","resource"}`): post a signed,
+//!   encrypted notification to `url` (resource default: the order query's first success
+//!   example) and answer `{"status","body","notification"}` with what the receiver answered.
 //! - anything else: a WeChat API path.
 
 use std::sync::Arc;
@@ -21,6 +28,7 @@ use weixin_codegen::ir::Host;
 
 use super::HostName;
 use super::incoming::{BodyIn, FilePart, Form, Incoming};
+use super::pay;
 use super::state::State;
 use super::wire::Answer;
 
@@ -76,11 +84,23 @@ async fn read(request: Request) -> Result<Incoming, Answer> {
                 .collect()
         })
         .unwrap_or_default();
-    let example = request
-        .headers()
-        .get(EXAMPLE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let (example, authorization) = {
+        let text_header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        (
+            text_header(EXAMPLE_HEADER),
+            text_header(header::AUTHORIZATION.as_str()),
+        )
+    };
+    let target = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |pq| pq.as_str().to_owned(),
+    );
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -102,6 +122,9 @@ async fn read(request: Request) -> Result<Incoming, Answer> {
         query,
         body,
         example,
+        authorization,
+        target,
+        path_params: Vec::new(),
     })
 }
 
@@ -142,6 +165,18 @@ async fn control(state: &State, request: Request, rest: &str) -> Answer {
             state.expire_tokens();
             Answer::control(200, &json!({"expired": true}))
         }
+        ("GET", "/pay/public-key") => Answer::control(
+            200,
+            &json!({"id": pay::key::PUBLIC_KEY_ID, "pem": pay::key::PUBLIC_KEY_PEM}),
+        ),
+        ("POST", "/pay/merchants") => match read_json(request).await {
+            Ok(body) => register_merchant(state, &body),
+            Err(answer) => answer,
+        },
+        ("POST", "/pay/notify") => match read_json(request).await {
+            Ok(body) => notify(state, &body).await,
+            Err(answer) => answer,
+        },
         ("GET", media) if media.starts_with("/media/") => {
             match state.media(&media["/media/".len()..]) {
                 Some(stored) => {
@@ -183,6 +218,76 @@ async fn control(state: &State, request: Request, rest: &str) -> Answer {
     }
 }
 
+/// The JSON body of a control request (at most 1 MB), or a 400 answer.
+async fn read_json(request: Request) -> Result<Value, Answer> {
+    let bad = |why: String| Answer::control(400, &json!({ "error": why }));
+    let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
+        .await
+        .map_err(|e| bad(format!("cannot read the body: {e}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("the body is not JSON: {e}")))
+}
+
+/// A string field of a control request.
+fn text_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Answer> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Answer::control(400, &json!({ "error": format!("missing {name}") })))
+}
+
+/// `POST /_sandbox/pay/merchants`.
+fn register_merchant(state: &State, body: &Value) -> Answer {
+    let fields = (|| {
+        Ok::<_, Answer>((
+            text_field(body, "mchid")?,
+            text_field(body, "serial_no")?,
+            text_field(body, "public_key_pem")?,
+        ))
+    })();
+    let (mchid, serial_no, pem) = match fields {
+        Ok(fields) => fields,
+        Err(answer) => return answer,
+    };
+    match state.register_merchant(mchid, serial_no, pem) {
+        Ok(()) => Answer::control(200, &json!({"mchid": mchid, "serial_no": serial_no})),
+        Err(e) => Answer::control(400, &json!({ "error": e })),
+    }
+}
+
+/// `POST /_sandbox/pay/notify`.
+async fn notify(state: &State, body: &Value) -> Answer {
+    let (url, apiv3_key) = match (text_field(body, "url"), text_field(body, "apiv3_key")) {
+        (Ok(url), Ok(key)) => (url.to_owned(), key.to_owned()),
+        (Err(answer), _) | (_, Err(answer)) => return answer,
+    };
+    let event_type = body
+        .get("event_type")
+        .and_then(Value::as_str)
+        .unwrap_or("TRANSACTION.SUCCESS")
+        .to_owned();
+    let resource = match body.get("resource") {
+        Some(resource) => Ok(resource.clone()),
+        None => pay::notify::default_resource(state.ir(), &event_type),
+    };
+    let signer = pay::key::Signer::sandbox();
+    let sent = match (resource, signer) {
+        (Ok(resource), Ok(signer)) => {
+            let notice = pay::notify::Notice {
+                url,
+                apiv3_key,
+                event_type,
+                resource,
+            };
+            pay::notify::send(&notice, signer).await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match sent {
+        Ok(delivery) => Answer::control(200, &json!(delivery)),
+        Err(e) => Answer::control(400, &json!({ "error": e })),
+    }
+}
+
 /// `GET /_sandbox`: what this sandbox serves.
 fn overview(state: &State) -> Value {
     let ir = state.ir();
@@ -214,6 +319,12 @@ fn overview(state: &State) -> Value {
         })).collect::<Vec<_>>(),
         "endpoints": endpoints,
         "shared_paths": shared,
+        "pay": {
+            "public_key_id": pay::key::PUBLIC_KEY_ID,
+            "public_key": "/_sandbox/pay/public-key",
+            "notify": "/_sandbox/pay/notify",
+            "merchants": "/_sandbox/pay/merchants",
+        },
     })
 }
 
@@ -221,8 +332,10 @@ fn into_response(answer: Answer) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&answer.content_type) {
-        headers.insert(header::CONTENT_TYPE, v);
+    if !answer.content_type.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&answer.content_type) {
+            headers.insert(header::CONTENT_TYPE, v);
+        }
     }
     for (name, value) in answer.headers {
         if let (Ok(n), Ok(v)) = (

@@ -11,6 +11,12 @@ pub struct Incoming {
     pub body: BodyIn,
     /// `X-Weixin-Sandbox-Example`: the example to answer with.
     pub example: Option<String>,
+    /// The `Authorization` header (WeChat Pay requests are signed in it).
+    pub authorization: Option<String>,
+    /// Path and query exactly as received (what a WeChat Pay signature covers).
+    pub target: String,
+    /// Values of the endpoint's `{name}` path segments, once the request is routed.
+    pub path_params: Vec<(String, String)>,
 }
 
 /// A received body.
@@ -54,6 +60,28 @@ impl Incoming {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of path parameter `name`.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The bytes a WeChat Pay request signature covers: the raw body, or for an upload its
+    /// `meta` part.
+    pub fn signed_body(&self) -> &[u8] {
+        match &self.body {
+            BodyIn::Empty => b"",
+            BodyIn::Bytes(bytes) => bytes,
+            BodyIn::Multipart(form) => form
+                .texts
+                .iter()
+                .find(|(name, _)| name == "meta")
+                .map_or(&b""[..], |(_, text)| text.as_bytes()),
+        }
     }
 
     /// The body parsed as JSON, if it is JSON.

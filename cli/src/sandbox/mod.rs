@@ -13,7 +13,15 @@
 //!   seed ([`Faults`]).
 //! - All hosts on one listener: a path resolves to the host that has it (the API host when
 //!   several do), or explicitly under `/_host/<host>/…`; optionally one listener per host.
-//! - Control under `/_sandbox/`: see [`http`] (force an example, the journal, stored media).
+//! - WeChat Pay APIv3 on the `mch` host ([`pay`]): requests need a well-formed
+//!   `Authorization` header (verified for registered merchants; else 401 `SIGN_ERROR`), bad
+//!   requests get 400 `PARAM_ERROR`, answers carry the example's HTTP status and are signed with
+//!   the sandbox's WeChat Pay key ([`pay::key::PUBLIC_KEY_ID`], [`pay::key::PUBLIC_KEY_PEM`]).
+//! - Tokens are bound to their product: an app token works on Official Account and Mini
+//!   Program APIs only, a WeCom token on WeCom's (else 40014), a component token on the Open
+//!   Platform's.
+//! - Control under `/_sandbox/`: see [`http`] (force an example, the journal, stored media, the
+//!   Pay public key, merchants, notifications).
 
 mod answer;
 mod faults;
@@ -22,6 +30,7 @@ pub mod images;
 mod incoming;
 mod media;
 pub use media::guess_content_type;
+pub mod pay;
 mod routes;
 mod state;
 mod tokens;
@@ -53,6 +62,20 @@ pub struct SandboxConfig {
     pub apps: BTreeMap<String, String>,
     /// Fault injection.
     pub faults: Faults,
+    /// WeChat Pay merchants whose request signatures are verified (any signature of another
+    /// merchant is accepted).
+    pub pay_merchants: Vec<PayMerchant>,
+}
+
+/// A WeChat Pay merchant whose request signatures the sandbox verifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayMerchant {
+    /// The merchant id.
+    pub mchid: String,
+    /// The serial of the merchant API certificate its requests name.
+    pub serial_no: String,
+    /// Its public key (`PUBLIC KEY` / `RSA PUBLIC KEY` PEM) or API certificate PEM.
+    pub public_key_pem: String,
 }
 
 impl SandboxConfig {
@@ -65,6 +88,7 @@ impl SandboxConfig {
             token_ttl: Duration::from_secs(7200),
             apps: BTreeMap::new(),
             faults: Faults::default(),
+            pay_merchants: Vec::new(),
         }
     }
 
@@ -182,7 +206,9 @@ impl Sandbox {
             let l = tokio::net::TcpListener::bind(listen).await?;
             extra.push((*host, l.local_addr()?, l));
         }
-        let state = Arc::new(state::State::new(config, format!("http://{addr}")));
+        let state = state::State::new(config, format!("http://{addr}"))
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let state = Arc::new(state);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = vec![spawn(
             listener,
@@ -268,6 +294,18 @@ impl Sandbox {
         faults.validate()?;
         self.state.set_faults(faults);
         Ok(())
+    }
+
+    /// Verifies merchant `mchid`'s request signatures (certificate `serial_no`) against
+    /// `public_key_pem` from now on.
+    pub fn register_pay_merchant(
+        &self,
+        mchid: &str,
+        serial_no: &str,
+        public_key_pem: &str,
+    ) -> Result<(), String> {
+        self.state
+            .register_merchant(mchid, serial_no, public_key_pem)
     }
 
     /// Expires every issued token now: the next call with one gets 42001.

@@ -6,6 +6,9 @@
 //! the API host unless the request names its host, with the `/_host/<host>` prefix or on a
 //! per-host listener. Endpoints sharing one host and path (the Open Platform's
 //! `fastregisterweapp?action=create|search`) are told apart by their fixed query values.
+//! Paths with `{name}` segments (WeChat Pay's `/v3/pay/transactions/out-trade-no/{out_trade_no}`)
+//! match any value there; an exact path wins over a template, then the template with the most
+//! literal segments.
 
 use std::collections::HashMap;
 
@@ -65,6 +68,93 @@ pub struct Target {
 pub struct Routes {
     by_key: HashMap<(HostName, &'static str, String), Vec<Candidate>>,
     hosts_of: HashMap<(&'static str, String), Vec<HostName>>,
+    /// The paths with `{name}` segments.
+    templates: Vec<Template>,
+}
+
+/// A path with `{name}` segments.
+#[derive(Clone, Debug)]
+struct Template {
+    path: String,
+    /// The segments after the leading `/`; `None` for a `{name}` segment.
+    segments: Vec<Option<String>>,
+}
+
+impl Template {
+    fn new(path: &str) -> Template {
+        let segments = path
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| (!is_param(s)).then(|| s.to_owned()))
+            .collect();
+        Template {
+            path: path.to_owned(),
+            segments,
+        }
+    }
+
+    /// Whether `path` fits: same number of segments, literals equal, parameters non-empty.
+    fn matches(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        parts.len() == self.segments.len()
+            && self
+                .segments
+                .iter()
+                .zip(&parts)
+                .all(|(want, got)| match want {
+                    Some(literal) => literal == got,
+                    None => !got.is_empty(),
+                })
+    }
+
+    fn literals(&self) -> usize {
+        self.segments.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+/// Whether a path segment is a `{name}` placeholder.
+fn is_param(segment: &str) -> bool {
+    segment.len() > 2 && segment.starts_with('{') && segment.ends_with('}')
+}
+
+/// The values of `template`'s `{name}` segments in `path` (percent-decoded); empty when the
+/// path does not fit.
+pub fn path_values(template: &str, path: &str) -> Vec<(String, String)> {
+    let t = Template::new(template);
+    if !t.matches(path) {
+        return Vec::new();
+    }
+    template
+        .trim_start_matches('/')
+        .split('/')
+        .zip(path.trim_start_matches('/').split('/'))
+        .filter(|(name, _)| is_param(name))
+        .map(|(name, value)| (name[1..name.len() - 1].to_owned(), percent_decode(value)))
+        .collect()
+}
+
+/// Decodes `%XX` escapes (invalid ones are kept as they are).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One endpoint at a (host, method, path), with the fixed values that select it.
@@ -138,6 +228,9 @@ impl Routes {
         (fixed_query, fixed_body): Fixed,
     ) {
         let host = HostName(host);
+        if path.split('/').any(is_param) && !self.templates.iter().any(|t| t.path == path) {
+            self.templates.push(Template::new(path));
+        }
         self.by_key
             .entry((host, method.as_str(), path.to_owned()))
             .or_default()
@@ -164,6 +257,8 @@ impl Routes {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<Target>, Miss> {
+        let path = self.key_path(method, path);
+        let path = path.as_str();
         let key_host = match host {
             Some(h) => HostName(h),
             None => match self.hosts_of.get(&(method.as_str(), path.to_owned())) {
@@ -192,6 +287,27 @@ impl Routes {
         } else {
             Ok(selected)
         }
+    }
+
+    /// The routing key of `path`: itself when some method serves it exactly, else the
+    /// template it fits (one `method` serves first, then the most literal segments).
+    fn key_path(&self, method: Method, path: &str) -> String {
+        let exact = Method::ALL
+            .into_iter()
+            .any(|m| self.hosts_of.contains_key(&(m.as_str(), path.to_owned())));
+        if exact {
+            return path.to_owned();
+        }
+        self.templates
+            .iter()
+            .filter(|t| t.matches(path))
+            .max_by_key(|t| {
+                let served = self
+                    .hosts_of
+                    .contains_key(&(method.as_str(), t.path.clone()));
+                (served, t.literals())
+            })
+            .map_or_else(|| path.to_owned(), |t| t.path.clone())
     }
 
     fn miss(&self, method: Method, path: &str) -> Miss {
@@ -265,6 +381,40 @@ mod tests {
         );
         assert_eq!(
             routes.resolve(None, Method::Get, "/nope", &[], None),
+            Err(Miss::NotFound)
+        );
+    }
+
+    #[test]
+    fn templates_match_their_segments() {
+        let ir = crate::spec::embedded();
+        let routes = Routes::new(&ir);
+        let path = "/v3/pay/transactions/out-trade-no/T%7C1";
+        let t = routes.resolve(None, Method::Get, path, &[], None).unwrap()[0];
+        let e = ir.endpoints().nth(t.endpoint.unwrap()).unwrap();
+        assert_eq!(e.path, "/v3/pay/transactions/out-trade-no/{out_trade_no}");
+        assert_eq!(t.host, Host::Mch);
+        assert_eq!(
+            path_values(&e.path, path),
+            vec![("out_trade_no".to_owned(), "T|1".to_owned())]
+        );
+        let close = routes
+            .resolve(None, Method::Post, &format!("{path}/close"), &[], None)
+            .unwrap()[0];
+        let e = ir.endpoints().nth(close.endpoint.unwrap()).unwrap();
+        assert!(e.path.ends_with("/close"));
+        assert_eq!(
+            routes.resolve(None, Method::Delete, path, &[], None),
+            Err(Miss::WrongMethod)
+        );
+        assert_eq!(
+            routes.resolve(
+                None,
+                Method::Get,
+                "/v3/pay/transactions/out-trade-no/",
+                &[],
+                None
+            ),
             Err(Miss::NotFound)
         );
     }

@@ -1,19 +1,24 @@
 //! The sandbox's shared state and the path of one API request: route, faults, authentication,
-//! validation, then the answer (forced example, token, stored media or chosen example).
+//! validation, then the answer (forced example, token, stored media or chosen example). WeChat
+//! Pay requests (the `mch` host) are authenticated by their `Authorization` header, refused
+//! with Pay's own `{"code","message"}` errors, and every answer is signed ([`pay`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde_json::Value;
-use weixin_codegen::ir::{Auth, BodyKind, Credential, Endpoint, Host, Ir, Method, Response};
+use weixin_codegen::ir::{
+    Auth, BodyKind, ClientKind, Credential, Endpoint, Host, Ir, Method, Response,
+};
 
 use super::answer::{self, MEDIA_FIELDS};
 use super::faults::{Dice, Fault};
 use super::incoming::{BodyIn, Incoming};
 use super::media::{self, Media, Stored};
-use super::routes::{Miss, Routes, Target, TokenKind};
-use super::tokens::{BadAccount, Tokens};
+use super::pay::{self, auth::Authorization, auth::Merchants, auth::Signed};
+use super::routes::{self, Miss, Routes, Target, TokenKind};
+use super::tokens::{BadAccount, Family, Refusal, Tokens};
 use super::validate::{self, Problem};
 use super::wire::Answer;
 use super::{HostName, SandboxConfig};
@@ -36,6 +41,9 @@ pub struct JournalEntry {
     pub status: u16,
     /// errcode answered (0 for success), when the answer was JSON or bytes.
     pub errcode: Option<i64>,
+    /// WeChat Pay error code answered (`ORDER_NOT_EXIST`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// The injected fault, if any.
     pub fault: Option<String>,
     /// The example answered, if any.
@@ -47,6 +55,7 @@ pub struct State {
     ir: Arc<Ir>,
     endpoints: Vec<Endpoint>,
     routes: Routes,
+    merchants: Mutex<Merchants>,
     base_url: String,
     tokens: Mutex<Tokens>,
     media: Mutex<Media>,
@@ -79,12 +88,20 @@ impl From<Answer> for Outcome {
 }
 
 impl State {
-    /// The state of a sandbox reachable at `base_url`.
-    pub fn new(config: SandboxConfig, base_url: String) -> State {
+    /// The state of a sandbox reachable at `base_url`; fails on a merchant key that does not
+    /// parse.
+    pub fn new(config: SandboxConfig, base_url: String) -> Result<State, String> {
         let endpoints: Vec<Endpoint> = config.ir.endpoints().cloned().collect();
-        State {
+        let mut merchants = Merchants::default();
+        for m in &config.pay_merchants {
+            merchants
+                .register(&m.mchid, &m.serial_no, &m.public_key_pem)
+                .map_err(|e| format!("merchant {}: {e}", m.mchid))?;
+        }
+        Ok(State {
             routes: Routes::new(&config.ir),
             endpoints,
+            merchants: Mutex::new(merchants),
             base_url,
             tokens: Mutex::new(Tokens::new(config.token_ttl, config.apps)),
             media: Mutex::new(Media::default()),
@@ -92,7 +109,18 @@ impl State {
             forced: Mutex::new(HashMap::new()),
             journal: Mutex::new(VecDeque::new()),
             ir: config.ir,
-        }
+        })
+    }
+
+    /// Verifies the signatures of merchant `mchid`'s requests made with certificate
+    /// `serial_no` against `public_key_pem` (a public key or the merchant API certificate).
+    pub fn register_merchant(
+        &self,
+        mchid: &str,
+        serial_no: &str,
+        public_key_pem: &str,
+    ) -> Result<(), String> {
+        lock(&self.merchants).register(mchid, serial_no, public_key_pem)
     }
 
     /// The spec served.
@@ -162,7 +190,7 @@ impl State {
         host: Option<Host>,
         method: &str,
         path: &str,
-        req: Incoming,
+        mut req: Incoming,
     ) -> Answer {
         let parsed = Method::ALL.into_iter().find(|m| m.as_str() == method);
         let body = req.json();
@@ -172,13 +200,29 @@ impl State {
                 self.routes
                     .resolve(host, m, path, &req.query, body.as_ref())
             })
-            .map(|candidates| self.pick(candidates, &req));
+            .map(|candidates| {
+                // Endpoints sharing a route share its path template.
+                if let Some(e) = candidates[0].endpoint.map(|i| &self.endpoints[i]) {
+                    if !e.path_params.is_empty() {
+                        req.path_params = routes::path_values(&e.path, path);
+                    }
+                }
+                self.pick(candidates, &req)
+            });
         let (outcome, resolved) = match target {
             Ok(target) => (self.serve_target(target, req).await, Some(target)),
-            Err(miss) => (self.miss(parsed, method, path, miss).into(), None),
+            Err(miss) => (self.miss(host, parsed, method, path, miss).into(), None),
         };
         self.record(method, path, resolved, &outcome);
-        outcome.answer
+        let mut answer = outcome.answer;
+        let on_mch = match resolved {
+            Some(t) => t.host == Host::Mch,
+            None => host == Some(Host::Mch) || path.starts_with("/v3/"),
+        };
+        if on_mch {
+            pay::key::sign_answer(&mut answer);
+        }
+        answer
     }
 
     /// Picks among endpoints sharing one API: the one with a forced example (or the example
@@ -212,8 +256,30 @@ impl State {
             .unwrap_or(candidates[0])
     }
 
-    /// The answer to a request that resolved to no endpoint.
-    fn miss(&self, method: Option<Method>, raw_method: &str, path: &str, miss: Miss) -> Answer {
+    /// The answer to a request that resolved to no endpoint (WeChat Pay-shaped on the `mch`
+    /// host and under `/v3/`).
+    fn miss(
+        &self,
+        host: Option<Host>,
+        method: Option<Method>,
+        raw_method: &str,
+        path: &str,
+        miss: Miss,
+    ) -> Answer {
+        if host == Some(Host::Mch) || path.starts_with("/v3/") {
+            return match miss {
+                Miss::WrongMethod => pay::error(
+                    405,
+                    "METHOD_NOT_ALLOWED",
+                    format!("sandbox: {raw_method} is not served at {path}"),
+                ),
+                Miss::NotFound => pay::error(
+                    404,
+                    "NOT_FOUND",
+                    format!("sandbox: no WeChat Pay endpoint in the spec at {raw_method} {path}"),
+                ),
+            };
+        }
         match (miss, method) {
             (Miss::WrongMethod, Some(Method::Post)) => Answer::error(43001, "require GET method"),
             (Miss::WrongMethod, Some(Method::Get)) => Answer::error(43002, "require POST method"),
@@ -240,6 +306,7 @@ impl State {
                 .map(|i| self.endpoints[i].id.clone()),
             status: outcome.answer.status,
             errcode: outcome.answer.errcode,
+            code: outcome.answer.code.clone(),
             fault: outcome.fault.map(|f| f.name().to_owned()),
             example: outcome.example.clone(),
         };
@@ -252,6 +319,8 @@ impl State {
 
     async fn serve_target(&self, target: Target, req: Incoming) -> Outcome {
         let endpoint = target.endpoint.map(|i| &self.endpoints[i]);
+        let kind = endpoint.map(|e| self.kind_of(e));
+        let is_pay = kind == Some(ClientKind::Pay) || target.host == Host::Mch;
         let token_call =
             endpoint.is_some_and(|e| matches!(e.auth, Auth::AccessToken | Auth::TokenParam(_)));
         let (latency, fault) = {
@@ -263,6 +332,14 @@ impl State {
         }
         if let Some(fault) = fault {
             let answer = match fault {
+                Fault::Unavailable if is_pay => {
+                    pay::error(503, "SERVICE_UNAVAILABLE", "服务不可用，请稍后重试")
+                }
+                Fault::Busy if is_pay => pay::error(500, "SYSTEM_ERROR", "系统错误"),
+                Fault::Quota if is_pay => pay::error(429, "FREQUENCY_LIMITED", "频率超限"),
+                Fault::InvalidToken if kind == Some(ClientKind::WeCom) => {
+                    Answer::error(40014, "invalid access_token")
+                }
                 Fault::Unavailable => Answer::status(503, "503 Service Unavailable"),
                 Fault::Busy => Answer::error(-1, "system error"),
                 Fault::Quota => Answer::error(45009, "reach max api daily quota limit"),
@@ -278,14 +355,22 @@ impl State {
             };
         }
         if let Some(e) = endpoint {
-            if let Err(problem) = self
+            if is_pay {
+                if let Err(answer) = self.pay_authenticate(e, &req) {
+                    return answer.into();
+                }
+            } else if let Err(problem) = self
                 .authenticate(e, target.token, &req)
                 .and_then(|()| self.body_credentials(e, &req))
             {
                 return refusal(problem).into();
             }
             if let Err(problem) = validate::request(&self.ir, e, &req) {
-                return refusal(problem).into();
+                return if is_pay {
+                    pay::param_error(pay_message(&problem)).into()
+                } else {
+                    refusal(problem).into()
+                };
             }
             if let Some(name) = self.forced_name(e, &req) {
                 return self.forced(e, target.token, &name, &req);
@@ -309,8 +394,8 @@ impl State {
     ) -> Result<(), Problem> {
         match &e.auth {
             Auth::None => Ok(()),
-            Auth::AccessToken => self.check_token(req, "access_token"),
-            Auth::TokenParam(name) => self.check_token(req, name),
+            Auth::AccessToken => self.check_token(e, req, "access_token"),
+            Auth::TokenParam(name) => self.check_token(e, req, name),
             Auth::Credentials(pairs) => {
                 let mut id = None;
                 let mut secret = None;
@@ -354,9 +439,10 @@ impl State {
         Ok(())
     }
 
-    /// Checks the token under query name `name` (a component token for
-    /// `component_access_token`, an access token otherwise).
-    fn check_token(&self, req: &Incoming, name: &str) -> Result<(), Problem> {
+    /// Checks the token under query name `name`: a token issued for the endpoint's product
+    /// (a component token for `component_access_token` and the Open Platform's APIs, a WeCom
+    /// token on WeCom's, an app token otherwise). WeCom answers 40014 for a bad token.
+    fn check_token(&self, e: &Endpoint, req: &Incoming, name: &str) -> Result<(), Problem> {
         let token = req
             .query(name)
             .filter(|t| !t.is_empty())
@@ -364,14 +450,89 @@ impl State {
                 "access_token" => problem(41001, "access_token missing"),
                 _ => validate::missing(&self.ir, name),
             })?;
-        let component = name == "component_access_token";
+        let family = match self.kind_of(e) {
+            _ if name == "component_access_token" => Family::Component,
+            ClientKind::Component => Family::Component,
+            ClientKind::WeCom => Family::WeCom,
+            ClientKind::App | ClientKind::Pay => Family::App,
+        };
         lock(&self.tokens)
-            .check(token, component)
+            .check(token, family)
             .map(|_| ())
-            .map_err(|r| {
-                let (code, message) = r.code_and_message();
-                problem(code, message)
+            .map_err(|r| match (r, family) {
+                (Refusal::Invalid, Family::WeCom) => problem(40014, "invalid access_token"),
+                _ => {
+                    let (code, message) = r.code_and_message();
+                    problem(code, message)
+                }
             })
+    }
+
+    /// The client kind of `e`'s product.
+    fn kind_of(&self, e: &Endpoint) -> ClientKind {
+        self.ir
+            .products
+            .iter()
+            .find(|p| p.name == e.product)
+            .map_or(ClientKind::App, |p| p.client)
+    }
+
+    /// Checks a WeChat Pay request: a well-formed `Authorization` (verified for a registered
+    /// merchant), then the merchant id the spec puts in the query or body, which must be the
+    /// signing merchant's.
+    fn pay_authenticate(&self, e: &Endpoint, req: &Incoming) -> Result<(), Answer> {
+        let header = req
+            .authorization
+            .as_deref()
+            .ok_or_else(|| pay::sign_error("the Authorization header is missing"))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let auth = Authorization::parse(header, now).map_err(pay::sign_error)?;
+        let method = e.method.as_str();
+        let signed = Signed {
+            method,
+            target: &req.target,
+            body: req.signed_body(),
+        };
+        lock(&self.merchants)
+            .check(&auth, signed)
+            .map_err(pay::sign_error)?;
+        let body = req.json();
+        let query_ids = match &e.auth {
+            Auth::Credentials(pairs) => pairs
+                .iter()
+                .filter(|(_, c)| *c == Credential::MchId)
+                .map(|(name, _)| (name, req.query(name).map(str::to_owned)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let body_ids = e
+            .body_credentials
+            .iter()
+            .filter(|(_, c)| *c == Credential::MchId)
+            .map(|(name, _)| {
+                let value = body
+                    .as_ref()
+                    .and_then(|b| b.get(name))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                (name, value)
+            });
+        for (name, value) in query_ids.into_iter().chain(body_ids) {
+            match value.filter(|v| !v.is_empty()) {
+                None => return Err(pay::param_error(format!("missing {name}"))),
+                Some(v) if v != auth.mchid => {
+                    return Err(pay::param_error(format!(
+                        "{name} {v} is not the merchant {} that signed the request",
+                        auth.mchid
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Checks an account against the configured ones, with the errcode of the token endpoint.
@@ -412,7 +573,7 @@ impl State {
             );
             return Answer::control(400, &serde_json::json!({ "error": message })).into();
         };
-        if let (Some(kind), None, Some(text)) = (kind, example.error, &example.response) {
+        if let (Some(kind), false, Some(text)) = (kind, example.is_error(), &example.response) {
             self.register_example_token(kind, text, req);
         }
         Outcome {
@@ -537,7 +698,7 @@ impl State {
         };
         let example = choice.example;
         let mut answer = answer::render(example, seed_of(&e.id));
-        if let (None, Some(text)) = (example.error, &example.response) {
+        if let (false, Some(text)) = (example.is_error(), &example.response) {
             let stored = (e.body == BodyKind::Multipart)
                 .then(|| self.store_uploads(text, req))
                 .flatten();
@@ -616,6 +777,14 @@ fn credential_names(kind: TokenKind) -> (&'static str, &'static str) {
         TokenKind::WeCom => ("corpid", "corpsecret"),
         TokenKind::Component => ("component_appid", "component_appsecret"),
     }
+}
+
+/// A validation problem as a WeChat Pay `PARAM_ERROR` message.
+fn pay_message(p: &Problem) -> String {
+    p.message
+        .strip_prefix("invalid args: ")
+        .unwrap_or(&p.message)
+        .to_owned()
 }
 
 /// A problem as WeChat's error answer.

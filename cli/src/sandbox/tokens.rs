@@ -1,4 +1,5 @@
-//! Issued tokens: who they belong to, when they expire, whether a later one revoked them.
+//! Issued tokens: who they belong to, which product family they are for, when they expire,
+//! whether a later one revoked them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -11,10 +12,34 @@ use super::routes::TokenKind;
 /// How long a token replaced by a classic `/cgi-bin/token` call stays valid (WeChat: 5 min).
 const OVERLAP: Duration = Duration::from_secs(300);
 
+/// The products a token is good for: an app token (`token`, `stable_token`) on Official
+/// Account and Mini Program APIs, a WeCom token (`gettoken`) on WeCom's, a component token on
+/// the Open Platform's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Official Accounts and Mini Programs.
+    App,
+    /// WeCom (the `qyapi` host).
+    WeCom,
+    /// Open Platform component APIs.
+    Component,
+}
+
+impl Family {
+    /// The family of the tokens a token endpoint issues.
+    pub fn of(kind: TokenKind) -> Family {
+        match kind {
+            TokenKind::Classic | TokenKind::Stable => Family::App,
+            TokenKind::WeCom => Family::WeCom,
+            TokenKind::Component => Family::Component,
+        }
+    }
+}
+
 /// Why a presented token is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// Never issued, revoked, or of another kind: 40001.
+    /// Never issued, revoked, or issued for another product: 40001 (WeCom: 40014).
     Invalid,
     /// Issued but expired: 42001.
     Expired,
@@ -143,10 +168,11 @@ impl Tokens {
             .insert((kind as u8, account.to_owned()), token.to_owned());
     }
 
-    /// Checks a presented access token (`component` for `component_access_token`).
-    pub fn check(&self, token: &str, component: bool) -> Result<&str, Refusal> {
+    /// Checks a token presented on an endpoint of `family`: a token issued for another
+    /// product is as invalid as one never issued.
+    pub fn check(&self, token: &str, family: Family) -> Result<&str, Refusal> {
         let issued = self.issued.get(token).ok_or(Refusal::Invalid)?;
-        if issued.revoked || (issued.kind == TokenKind::Component) != component {
+        if issued.revoked || Family::of(issued.kind) != family {
             return Err(Refusal::Invalid);
         }
         if Instant::now() >= issued.expires_at {
@@ -193,11 +219,11 @@ mod tests {
         let a = t.issue(TokenKind::Stable, "wx1", false);
         let b = t.issue(TokenKind::Stable, "wx1", false);
         assert_eq!(a.token, b.token);
-        assert!(t.check(&a.token, false).is_ok());
+        assert!(t.check(&a.token, Family::App).is_ok());
         let c = t.issue(TokenKind::Stable, "wx1", true);
         assert_ne!(a.token, c.token);
-        assert_eq!(t.check(&a.token, false), Err(Refusal::Invalid));
-        assert!(t.check(&c.token, false).is_ok());
+        assert_eq!(t.check(&a.token, Family::App), Err(Refusal::Invalid));
+        assert!(t.check(&c.token, Family::App).is_ok());
     }
 
     #[test]
@@ -206,19 +232,33 @@ mod tests {
         let a = t.issue(TokenKind::Classic, "wx1", false);
         let b = t.issue(TokenKind::Classic, "wx1", false);
         assert_ne!(a.token, b.token);
-        assert!(t.check(&a.token, false).is_ok());
+        assert!(t.check(&a.token, Family::App).is_ok());
     }
 
     #[test]
     fn unknown_expired_and_component_tokens() {
         let mut t = tokens();
-        assert_eq!(t.check("nope", false), Err(Refusal::Invalid));
+        assert_eq!(t.check("nope", Family::App), Err(Refusal::Invalid));
         let a = t.issue(TokenKind::Stable, "wx1", false);
         let c = t.issue(TokenKind::Component, "wxc", false);
-        assert_eq!(t.check(&c.token, false), Err(Refusal::Invalid));
-        assert!(t.check(&c.token, true).is_ok());
+        assert_eq!(t.check(&c.token, Family::App), Err(Refusal::Invalid));
+        assert!(t.check(&c.token, Family::Component).is_ok());
         t.expire_all();
-        assert_eq!(t.check(&a.token, false), Err(Refusal::Expired));
+        assert_eq!(t.check(&a.token, Family::App), Err(Refusal::Expired));
+    }
+
+    #[test]
+    fn tokens_are_bound_to_their_product() {
+        let mut t = tokens();
+        let wecom = t.issue(TokenKind::WeCom, "ww1\ns", false);
+        assert_eq!(t.check(&wecom.token, Family::App), Err(Refusal::Invalid));
+        assert!(t.check(&wecom.token, Family::WeCom).is_ok());
+        let app = t.issue(TokenKind::Stable, "wx1", false);
+        assert_eq!(t.check(&app.token, Family::WeCom), Err(Refusal::Invalid));
+        assert_eq!(
+            t.check(&app.token, Family::Component),
+            Err(Refusal::Invalid)
+        );
     }
 
     #[test]

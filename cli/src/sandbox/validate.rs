@@ -67,8 +67,11 @@ pub fn missing(ir: &Ir, wire: &str) -> Problem {
     }
 }
 
-/// Checks the query, body, files and text parts of `req` against `endpoint`.
+/// Checks the path values, query, body, files and text parts of `req` against `endpoint`.
 pub fn request(ir: &Ir, endpoint: &Endpoint, req: &Incoming) -> Result<(), Problem> {
+    for field in &endpoint.path_params {
+        query_field(ir, field, req.path_param(&field.wire))?;
+    }
     for field in &endpoint.query {
         query_field(ir, field, req.query(&field.wire))?;
     }

@@ -18,6 +18,8 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// The errcode carried, for the journal (0 for success).
     pub errcode: Option<i64>,
+    /// The WeChat Pay error code carried (`ORDER_NOT_EXIST`), for the journal.
+    pub code: Option<String>,
 }
 
 /// Content type of every JSON answer, as WeChat sends it.
@@ -35,6 +37,7 @@ impl Answer {
             headers: Vec::new(),
             body: text.as_bytes().to_vec(),
             errcode,
+            code: None,
         }
     }
 
@@ -64,6 +67,7 @@ impl Answer {
             headers,
             body,
             errcode: Some(0),
+            code: None,
         }
     }
 
@@ -75,6 +79,19 @@ impl Answer {
             headers: Vec::new(),
             body: text.as_bytes().to_vec(),
             errcode: None,
+            code: None,
+        }
+    }
+
+    /// An answer without a body (WeChat Pay's `204 No Content`).
+    pub fn no_content(status: u16) -> Answer {
+        Answer {
+            status,
+            content_type: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            errcode: None,
+            code: None,
         }
     }
 
@@ -86,6 +103,7 @@ impl Answer {
             headers: Vec::new(),
             body: value.to_string().into_bytes(),
             errcode: None,
+            code: None,
         }
     }
 }

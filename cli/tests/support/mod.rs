@@ -34,6 +34,42 @@ pub fn client(sandbox: &Sandbox) -> Client {
         .expect("a loopback base URL is valid")
 }
 
+/// A runtime client fetching WeCom tokens (`gettoken`) for corp [`APP_ID`], every host on
+/// `sandbox`.
+pub fn wecom_client(sandbox: &Sandbox) -> Client {
+    sandbox
+        .client_builder(APP_ID, APP_SECRET)
+        .token_source(weixin_runtime::TokenSource::WeCom)
+        .token_store(Arc::new(MemoryTokenStore::new()))
+        .timeout(Duration::from_secs(10))
+        .errcodes(&weixin::errcode::TABLE)
+        .build()
+        .expect("a loopback base URL is valid")
+}
+
+/// The merchant id of the test Pay client.
+pub const MCHID: &str = "1230000109";
+/// The certificate serial the test Pay client's requests name.
+pub const MCH_SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD00000001";
+/// The test Pay client's APIv3 key (32 bytes).
+pub const APIV3_KEY: &str = "sandboxApiV3Key0123456789abcdefg";
+/// A merchant private key made for these tests only (`openssl genrsa 2048`): a public test key.
+pub const MERCHANT_KEY: &str = include_str!("../data/merchant_key.pem");
+/// Its public key.
+pub const MERCHANT_PUBLIC_KEY: &str = include_str!("../data/merchant_public_key.pem");
+
+/// A WeChat Pay client for [`MCHID`] on the sandbox's `mch` host, verifying answers with the
+/// sandbox's public key.
+pub fn pay_client(sandbox: &Sandbox) -> weixin_runtime::pay::PayClient {
+    use weixin_cli::sandbox::pay::key::{PUBLIC_KEY_ID, PUBLIC_KEY_PEM};
+    weixin_runtime::pay::PayClient::builder(MCHID, MCH_SERIAL, MERCHANT_KEY, APIV3_KEY)
+        .public_key(PUBLIC_KEY_ID, PUBLIC_KEY_PEM)
+        .base_url(sandbox.url_for("mch".parse().expect("a host")))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a valid Pay client")
+}
+
 /// A client whose token is the sandbox's component token (for `component_access_token`
 /// endpoints).
 pub fn component_client(sandbox: &Sandbox) -> Client {
