@@ -24,9 +24,10 @@ use crate::error::{ConfigError, EncodeError, Error};
 /// before anything is decoded. Responses failing that are [`Error::Signature`]; error bodies
 /// are [`Error::Pay`].
 ///
-/// Resending: a [`Retry::Safe`] call (a query) is resent at most twice after a transport
-/// failure or a 5xx status; a [`Retry::Never`] call (creating an order, a refund) is sent
-/// exactly once, whatever happens: query it before trying again.
+/// Resending: a [`Retry::Safe`](crate::Retry::Safe) call (a query) is resent at most twice
+/// after a transport failure or a 5xx status; a [`Retry::Never`](crate::Retry::Never) call
+/// (creating an order, a refund) is sent exactly once, whatever happens: query it before trying
+/// again.
 #[derive(Clone)]
 pub struct PayClient {
     pub(crate) inner: Arc<Inner>,

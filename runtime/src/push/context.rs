@@ -1,8 +1,8 @@
 //! Per-user conversation context: the recent exchange with one user and a piece of state the
 //! handler keeps for them (a step in a dialogue, a pending choice…).
 //!
-//! A record per (account, user) is kept in a [`ContextStore`] as JSON and forgotten after a
-//! period of inactivity. Before the handler runs, the service appends the incoming push to the
+//! A record per (account, user) is kept in a [`ContextStore`] (as JSON in shared stores such as
+//! Redis, as a typed [`ContextRecord`] in memory) and forgotten after a period of inactivity. Before the handler runs, the service appends the incoming push to the
 //! record; after it, the reply. The handler reads the history from [`Context::history`] and
 //! keeps its state with [`Context::state`] / [`Context::set_state`].
 
@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::expiring::ExpiringMap;
+use super::expiring::{ExpiringMap, Write};
 use super::{Meta, Node};
 use crate::error::StoreError;
 use crate::store::BoxFuture;
@@ -127,7 +127,10 @@ impl ContextRecord {
 /// Where context records are kept: serialized [`ContextRecord`]s under keys like
 /// `weixin:push_context:<account>:<user>`, forgotten after `idle` without a write.
 ///
-/// The shape maps onto Redis directly: `GET`, `SET key value EX idle`, `DEL`.
+/// The shape maps onto Redis directly: `GET`, `SET key value EX idle`, `DEL`. The service goes
+/// through [`update`](Self::update) and [`load`](Self::load), whose provided implementations use
+/// `get` and `put` with JSON; a store that holds records in memory overrides them to skip the
+/// serialization.
 pub trait ContextStore: Send + Sync + 'static {
     /// The record under `key`, if one is kept.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
@@ -142,12 +145,65 @@ pub trait ContextStore: Send + Sync + 'static {
 
     /// Forgets `key`.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Reads the record under `key` (none, or an unreadable one, counts as empty, the latter
+    /// with a warning), lets `change` edit it (it is called once) and stores it for `idle`.
+    /// Returns the record as stored.
+    fn update<'a>(
+        &'a self,
+        key: &'a str,
+        idle: Duration,
+        change: &'a mut (dyn FnMut(&mut ContextRecord) + Send),
+    ) -> BoxFuture<'a, Result<Arc<ContextRecord>, StoreError>> {
+        Box::pin(async move {
+            let mut record = match self.get(key).await? {
+                Some(bytes) => readable_or_empty(&bytes),
+                None => ContextRecord::default(),
+            };
+            change(&mut record);
+            self.put(key, record.to_bytes(), idle).await?;
+            Ok(Arc::new(record))
+        })
+    }
+
+    /// The record under `key`, if one is kept; an unreadable one is an error.
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Arc<ContextRecord>>, StoreError>> {
+        Box::pin(async move {
+            match self.get(key).await? {
+                Some(bytes) => ContextRecord::from_bytes(&bytes).map(|r| Some(Arc::new(r))),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+/// Reads a stored record; an unreadable one is discarded (with a warning) for an empty one.
+fn readable_or_empty(bytes: &[u8]) -> ContextRecord {
+    ContextRecord::from_bytes(bytes).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "discarding an unreadable push context");
+        ContextRecord::default()
+    })
+}
+
+/// What the memory store holds under a key.
+#[derive(Clone)]
+enum Held {
+    /// A record, shared with the contexts that read it (copied on write while they hold it).
+    Record(Arc<ContextRecord>),
+    /// Bytes written with [`ContextStore::put`] that are not a record, kept as they were.
+    Bytes(Arc<[u8]>),
 }
 
 /// The default [`ContextStore`]: a map in this process's memory, bounded in size; records
 /// expire after their idle time and the least recently written are evicted first.
+///
+/// Records are kept typed, not serialized: an update changes the record in place and hands the
+/// handler a shared snapshot.
 pub struct MemoryContextStore {
-    records: ExpiringMap<Arc<[u8]>>,
+    records: ExpiringMap<Held>,
 }
 
 impl MemoryContextStore {
@@ -193,7 +249,12 @@ impl std::fmt::Debug for MemoryContextStore {
 
 impl ContextStore for MemoryContextStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
-        let found = self.records.get(key).map(|bytes| bytes.to_vec());
+        let found = self.records.read(key, |held| {
+            held.map(|held| match held {
+                Held::Record(record) => record.to_bytes(),
+                Held::Bytes(bytes) => bytes.to_vec(),
+            })
+        });
         Box::pin(std::future::ready(Ok(found)))
     }
 
@@ -203,13 +264,53 @@ impl ContextStore for MemoryContextStore {
         value: Vec<u8>,
         idle: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.records.insert(key, Arc::from(value), idle);
+        let held = match ContextRecord::from_bytes(&value) {
+            Ok(record) => Held::Record(Arc::new(record)),
+            Err(_) => Held::Bytes(Arc::from(value)),
+        };
+        self.records.insert(key, held, idle);
         Box::pin(std::future::ready(Ok(())))
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         self.records.remove(key);
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn update<'a>(
+        &'a self,
+        key: &'a str,
+        idle: Duration,
+        change: &'a mut (dyn FnMut(&mut ContextRecord) + Send),
+    ) -> BoxFuture<'a, Result<Arc<ContextRecord>, StoreError>> {
+        let stored = self.records.modify(key, idle, |held| match held {
+            Some(Held::Record(record)) => {
+                change(Arc::make_mut(record));
+                Write::Touched(Arc::clone(record))
+            }
+            other => {
+                let mut record = match other {
+                    Some(Held::Bytes(bytes)) => readable_or_empty(bytes),
+                    _ => ContextRecord::default(),
+                };
+                change(&mut record);
+                let record = Arc::new(record);
+                Write::Put(Held::Record(Arc::clone(&record)), record)
+            }
+        });
+        Box::pin(std::future::ready(Ok(stored)))
+    }
+
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Arc<ContextRecord>>, StoreError>> {
+        let found = self.records.read(key, |held| match held {
+            Some(Held::Record(record)) => Ok(Some(Arc::clone(record))),
+            Some(Held::Bytes(bytes)) => ContextRecord::from_bytes(bytes).map(|r| Some(Arc::new(r))),
+            None => Ok(None),
+        });
+        Box::pin(std::future::ready(found))
     }
 }
 
@@ -235,6 +336,24 @@ impl ContextStore for NoContext {
     fn delete<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(std::future::ready(Ok(())))
     }
+
+    fn update<'a>(
+        &'a self,
+        _key: &'a str,
+        _idle: Duration,
+        change: &'a mut (dyn FnMut(&mut ContextRecord) + Send),
+    ) -> BoxFuture<'a, Result<Arc<ContextRecord>, StoreError>> {
+        let mut record = ContextRecord::default();
+        change(&mut record);
+        Box::pin(std::future::ready(Ok(Arc::new(record))))
+    }
+
+    fn load<'a>(
+        &'a self,
+        _key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Arc<ContextRecord>>, StoreError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }
 
 /// How much context to keep.
@@ -253,14 +372,16 @@ pub struct Context {
     store: Option<Arc<dyn ContextStore>>,
     key: String,
     limits: ContextLimits,
-    history: Vec<ContextEntry>,
+    /// The record as it was when the push arrived (shared with the memory store until either
+    /// changes).
+    snapshot: Arc<ContextRecord>,
 }
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
             .field("key", &self.key)
-            .field("history", &self.history.len())
+            .field("history", &self.snapshot.entries.len())
             .finish_non_exhaustive()
     }
 }
@@ -276,7 +397,10 @@ impl Context {
                 max_entries: 0,
                 idle: Duration::ZERO,
             },
-            history,
+            snapshot: Arc::new(ContextRecord {
+                entries: history,
+                state: None,
+            }),
         }
     }
 
@@ -288,41 +412,54 @@ impl Context {
         meta: &Meta,
         node: &Node,
     ) -> Context {
-        let entry = ContextEntry::incoming(meta, node);
         if meta.from_user_name.is_empty() {
-            return Context::detached(vec![entry]);
+            return Context::detached(vec![ContextEntry::incoming(meta, node)]);
         }
         let account = if meta.to_user_name.is_empty() {
             meta.app_id.as_deref().unwrap_or_default()
         } else {
             &meta.to_user_name
         };
-        let mut context = Context {
+        let key = ["weixin:push_context:", account, ":", &meta.from_user_name].concat();
+        let entry = ContextEntry::incoming(meta, node);
+        let updated = update_in(store.as_ref(), &key, limits.idle, |record| {
+            record.push(entry, limits.max_entries)
+        })
+        .await;
+        let snapshot = updated.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "push context could not be loaded or saved; the handler sees only this push");
+            Arc::new(ContextRecord {
+                entries: vec![ContextEntry::incoming(meta, node)],
+                state: None,
+            })
+        });
+        Context {
             store: Some(Arc::clone(store)),
-            key: format!("weixin:push_context:{account}:{}", meta.from_user_name),
+            key,
             limits,
-            history: Vec::new(),
-        };
-        let updated = context
-            .update(|record| record.push(entry.clone(), limits.max_entries))
-            .await;
-        context.history = match updated {
-            Ok(record) => record.entries,
-            Err(e) => {
-                tracing::warn!(error = %e, "push context could not be loaded or saved; the handler sees only this push");
-                vec![entry]
-            }
-        };
-        context
+            snapshot,
+        }
     }
 
     /// Appends the reply's entry, re-reading the record so the handler's state writes are kept.
-    pub(crate) async fn finish(&self, entry: ContextEntry) {
-        if self.store.is_none() {
+    /// Consumes the context so its snapshot is released first: the memory store then extends
+    /// the record in place instead of copying it.
+    pub(crate) async fn finish(self, entry: ContextEntry) {
+        let Context {
+            store,
+            key,
+            limits,
+            snapshot,
+        } = self;
+        let Some(store) = store else {
             return;
-        }
-        let max_entries = self.limits.max_entries;
-        if let Err(e) = self.update(|record| record.push(entry, max_entries)).await {
+        };
+        drop(snapshot);
+        let updated = update_in(store.as_ref(), &key, limits.idle, |record| {
+            record.push(entry, limits.max_entries)
+        })
+        .await;
+        if let Err(e) = updated {
             tracing::warn!(error = %e, "the reply could not be added to the push context");
         }
     }
@@ -330,7 +467,7 @@ impl Context {
     /// The recent exchange with this user, oldest first, as it was when the push arrived: the
     /// current push is the last entry.
     pub fn history(&self) -> &[ContextEntry] {
-        &self.history
+        &self.snapshot.entries
     }
 
     /// The state last set for this user, read from the store now; `None` if none is set (or
@@ -339,12 +476,12 @@ impl Context {
         let Some(store) = &self.store else {
             return Ok(None);
         };
-        let Some(bytes) = store.get(&self.key).await? else {
+        let Some(record) = store.load(&self.key).await? else {
             return Ok(None);
         };
-        match ContextRecord::from_bytes(&bytes)?.state {
+        match &record.state {
             None => Ok(None),
-            Some(value) => serde_json::from_value(value).map(Some).map_err(|e| {
+            Some(value) => T::deserialize(value).map(Some).map_err(|e| {
                 StoreError::with_source(
                     "the push context state does not have the requested type",
                     e,
@@ -371,22 +508,159 @@ impl Context {
     /// Reads the record, changes it and writes it back; returns what was written.
     async fn update(
         &self,
-        change: impl FnOnce(&mut ContextRecord),
-    ) -> Result<ContextRecord, StoreError> {
-        let Some(store) = &self.store else {
-            return Ok(ContextRecord::default());
-        };
-        let mut record = match store.get(&self.key).await? {
-            Some(bytes) => ContextRecord::from_bytes(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "discarding an unreadable push context");
-                ContextRecord::default()
-            }),
-            None => ContextRecord::default(),
-        };
-        change(&mut record);
-        store
-            .put(&self.key, record.to_bytes(), self.limits.idle)
-            .await?;
-        Ok(record)
+        change: impl FnOnce(&mut ContextRecord) + Send,
+    ) -> Result<Arc<ContextRecord>, StoreError> {
+        match &self.store {
+            Some(store) => update_in(store.as_ref(), &self.key, self.limits.idle, change).await,
+            None => Ok(Arc::default()),
+        }
+    }
+}
+
+/// [`ContextStore::update`] with a one-shot `change`.
+async fn update_in(
+    store: &dyn ContextStore,
+    key: &str,
+    idle: Duration,
+    change: impl FnOnce(&mut ContextRecord) + Send,
+) -> Result<Arc<ContextRecord>, StoreError> {
+    let mut change = Some(change);
+    store
+        .update(key, idle, &mut |record| {
+            if let Some(change) = change.take() {
+                change(record);
+            }
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn entry(text: &str, time: i64) -> ContextEntry {
+        ContextEntry::outgoing("text", Some(text), time)
+    }
+
+    async fn append(
+        store: &dyn ContextStore,
+        key: &str,
+        text: &str,
+        max: usize,
+    ) -> Arc<ContextRecord> {
+        update_in(store, key, Duration::from_secs(60), |record| {
+            record.push(entry(text, 1), max)
+        })
+        .await
+        .expect("update")
+    }
+
+    /// A store holding bytes only, so the provided (JSON) `update` and `load` are used.
+    #[derive(Default)]
+    struct BytesOnly(Mutex<HashMap<String, Vec<u8>>>);
+
+    impl ContextStore for BytesOnly {
+        fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+            let found = self.0.lock().unwrap().get(key).cloned();
+            Box::pin(std::future::ready(Ok(found)))
+        }
+
+        fn put<'a>(
+            &'a self,
+            key: &'a str,
+            value: Vec<u8>,
+            _idle: Duration,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.lock().unwrap().insert(key.to_owned(), value);
+            Box::pin(std::future::ready(Ok(())))
+        }
+
+        fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.lock().unwrap().remove(key);
+            Box::pin(std::future::ready(Ok(())))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn memory_and_bytes_stores_agree() {
+        let memory = MemoryContextStore::new();
+        let bytes = BytesOnly::default();
+        for store in [&memory as &dyn ContextStore, &bytes] {
+            for (i, text) in ["a", "b", "c"].into_iter().enumerate() {
+                let record = append(store, "k", text, 2).await;
+                assert_eq!(record.entries.len(), (i + 1).min(2));
+            }
+            let record = store.load("k").await.unwrap().unwrap();
+            let texts: Vec<_> = record.entries.iter().map(|e| e.text.as_deref()).collect();
+            assert_eq!(texts, [Some("b"), Some("c")]);
+            // The wire form is the same JSON either way.
+            let json = store.get("k").await.unwrap().unwrap();
+            assert_eq!(ContextRecord::from_bytes(&json).unwrap(), *record);
+            assert!(store.load("other").await.unwrap().is_none());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_snapshot_does_not_see_later_writes() {
+        let store = MemoryContextStore::new();
+        let first = append(&store, "k", "a", 20).await;
+        let second = append(&store, "k", "b", 20).await;
+        assert_eq!(first.entries.len(), 1, "copied on write while shared");
+        assert_eq!(second.entries.len(), 2);
+        drop(first);
+        let third = append(&store, "k", "c", 20).await;
+        assert_eq!(third.entries.len(), 3);
+        assert_eq!(second.entries.len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bytes_that_are_not_a_record_are_kept_but_not_read() {
+        let store = MemoryContextStore::new();
+        let idle = Duration::from_secs(60);
+        store.put("k", b"not json".to_vec(), idle).await.unwrap();
+        assert_eq!(
+            store.get("k").await.unwrap().as_deref(),
+            Some(&b"not json"[..])
+        );
+        assert!(store.load("k").await.is_err());
+        let record = append(&store, "k", "a", 20).await;
+        assert_eq!(
+            record.entries.len(),
+            1,
+            "the unreadable record was discarded"
+        );
+        let json = serde_json::to_vec(&*record).unwrap();
+        store.put("j", json, idle).await.unwrap();
+        assert_eq!(store.load("j").await.unwrap().unwrap(), record);
+        store.delete("j").await.unwrap();
+        assert!(store.get("j").await.unwrap().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn users_are_bounded_and_forgotten_when_idle() {
+        let store = MemoryContextStore::with_capacity(2);
+        for key in ["a", "b", "c"] {
+            append(&store, key, "x", 20).await;
+        }
+        assert_eq!(store.len(), 2);
+        assert!(
+            store.load("a").await.unwrap().is_none(),
+            "least recently written"
+        );
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert!(store.load("b").await.unwrap().is_none());
+        let fresh = append(&store, "c", "y", 20).await;
+        assert_eq!(fresh.entries.len(), 1, "an expired record starts over");
+    }
+
+    #[tokio::test]
+    async fn no_context_returns_the_change_and_keeps_nothing() {
+        let record = append(&NoContext, "k", "a", 20).await;
+        assert_eq!(record.entries.len(), 1);
+        assert!(NoContext.load("k").await.unwrap().is_none());
+        assert_eq!(append(&NoContext, "k", "b", 20).await.entries.len(), 1);
     }
 }

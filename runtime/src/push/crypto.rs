@@ -49,6 +49,10 @@ const MSG_OFFSET: usize = RANDOM_LEN + 4;
 const PAD_BLOCK: usize = 32;
 /// AES block size.
 const AES_BLOCK: usize = 16;
+/// Bytes of markup in the XML reply envelope, with room to spare.
+const ENVELOPE_XML_OVERHEAD: usize = 160;
+/// Length of a hex SHA-1 signature.
+const HEX_SIGNATURE_LEN: usize = 40;
 
 /// Decodes the 43 characters of an `EncodingAESKey` with the low bits of the last character
 /// ignored: most real keys are non-canonical base64.
@@ -305,9 +309,7 @@ impl MsgCrypt {
     ///
     /// If `msg` is 4 GiB or longer: the format stores its length in 32 bits.
     pub fn encrypt(&self, msg: &[u8]) -> String {
-        let mut rng = rand::rng();
-        let random: [u8; RANDOM_LEN] = std::array::from_fn(|_| rng.sample(Alphanumeric));
-        self.encrypt_with_random(&random, msg)
+        self.encrypt_with_random(&Self::random_prefix(), msg)
     }
 
     /// Encrypts `msg` with the given random prefix; deterministic, for tests and vectors.
@@ -316,6 +318,15 @@ impl MsgCrypt {
     ///
     /// If `msg` is 4 GiB or longer: the format stores its length in 32 bits.
     pub fn encrypt_with_random(&self, random: &[u8; RANDOM_LEN], msg: &[u8]) -> String {
+        STANDARD.encode(self.cipher_text(random, msg))
+    }
+
+    /// The AES-CBC ciphertext of `random || len || msg || receive_id`, padded.
+    ///
+    /// # Panics
+    ///
+    /// If `msg` is 4 GiB or longer: the format stores its length in 32 bits.
+    fn cipher_text(&self, random: &[u8; RANDOM_LEN], msg: &[u8]) -> Vec<u8> {
         let msg_len =
             u32::try_from(msg.len()).expect("WXBizMsgCrypt messages are limited to u32::MAX bytes");
         let receive_id = self.receive_id().as_bytes();
@@ -332,7 +343,13 @@ impl MsgCrypt {
         let (blocks, _empty_tail) = InOutBuf::from(buf.as_mut_slice()).into_chunks();
         CbcEncryptor::inner_iv_init(self.cipher.clone(), &self.iv.into())
             .encrypt_blocks_inout_mut(blocks);
-        STANDARD.encode(&buf)
+        buf
+    }
+
+    /// A fresh random prefix: 16 alphanumeric characters.
+    fn random_prefix() -> [u8; RANDOM_LEN] {
+        let mut rng = rand::rng();
+        std::array::from_fn(|_| rng.sample(Alphanumeric))
     }
 
     /// Encrypts a passive reply and wraps it in the signed XML envelope WeChat expects
@@ -345,9 +362,29 @@ impl MsgCrypt {
     ///
     /// If `reply_xml` is 4 GiB or longer.
     pub fn seal_xml(&self, reply_xml: &str, timestamp: &str, nonce: &str) -> String {
-        let encrypt = self.encrypt(reply_xml.as_bytes());
-        let msg_signature = self.msg_signature(timestamp, nonce, &encrypt);
-        envelope_xml(&encrypt, &msg_signature, timestamp, nonce)
+        let cipher_text = self.cipher_text(&Self::random_prefix(), reply_xml.as_bytes());
+        let encrypt_len = cipher_text.len().div_ceil(3) * 4;
+        let mut out = String::with_capacity(
+            ENVELOPE_XML_OVERHEAD + encrypt_len + HEX_SIGNATURE_LEN + timestamp.len() + nonce.len(),
+        );
+        // Base64 never holds `]]>`, so it goes into the CDATA section as it is (as
+        // `envelope_xml` would write it); the signature is computed over it in place.
+        out.push_str("<xml>\n<Encrypt><![CDATA[");
+        let start = out.len();
+        STANDARD.encode_string(&cipher_text, &mut out);
+        let signature =
+            signature::sorted_sha1_hex_bytes(&[&self.token, timestamp, nonce, &out[start..]]);
+        out.push_str("]]></Encrypt>\n<MsgSignature>");
+        push_cdata(
+            &mut out,
+            std::str::from_utf8(&signature).unwrap_or_default(),
+        );
+        out.push_str("</MsgSignature>\n<TimeStamp>");
+        push_text(&mut out, timestamp);
+        out.push_str("</TimeStamp>\n<Nonce>");
+        push_cdata(&mut out, nonce);
+        out.push_str("</Nonce>\n</xml>");
+        out
     }
 
     /// Encrypts a WeCom JSON-format reply and wraps it as
@@ -457,7 +494,7 @@ impl Opened {
 /// (the timestamp), it is escaped so the document stays well-formed.
 pub fn envelope_xml(encrypt: &str, msg_signature: &str, timestamp: &str, nonce: &str) -> String {
     let mut out = String::with_capacity(
-        128 + encrypt.len() + msg_signature.len() + timestamp.len() + nonce.len(),
+        ENVELOPE_XML_OVERHEAD + encrypt.len() + msg_signature.len() + timestamp.len() + nonce.len(),
     );
     out.push_str("<xml>\n<Encrypt>");
     push_cdata(&mut out, encrypt);
@@ -504,4 +541,34 @@ fn envelope_json(encrypt: &str, msgsignature: &str, timestamp: &str, nonce: &str
         Value::from(timestamp),
         Value::from(nonce),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text of `<name><![CDATA[…]]></name>` in `xml`.
+    fn cdata<'a>(xml: &'a str, name: &str) -> &'a str {
+        let open = format!("<{name}><![CDATA[");
+        let start = xml.find(&open).expect("element") + open.len();
+        let end = start + xml[start..].find("]]>").expect("end");
+        &xml[start..end]
+    }
+
+    #[test]
+    fn seal_xml_writes_what_envelope_xml_would() {
+        let crypt = MsgCrypt::new(
+            "token",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            "wx1",
+        )
+        .expect("crypt");
+        for (timestamp, nonce) in [("1409735669", "1320562132"), ("1<2&3", "a]]>b")] {
+            let sealed = crypt.seal_xml("<xml>hi</xml>", timestamp, nonce);
+            let encrypt = cdata(&sealed, "Encrypt");
+            let signature = crypt.msg_signature(timestamp, nonce, encrypt);
+            assert_eq!(sealed, envelope_xml(encrypt, &signature, timestamp, nonce));
+            assert_eq!(crypt.decrypt(encrypt).expect("decrypts"), b"<xml>hi</xml>");
+        }
+    }
 }

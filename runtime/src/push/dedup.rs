@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 
-use super::expiring::ExpiringMap;
+use super::expiring::{ExpiringMap, Write};
 use super::{Meta, Node};
 use crate::error::StoreError;
 use crate::store::BoxFuture;
@@ -58,7 +58,8 @@ pub trait DedupStore: Send + Sync + 'static {
 /// [`capacity`](Self::with_capacity) entries are held (the oldest are evicted first), so memory
 /// stays bounded whatever the traffic.
 pub struct MemoryDedupStore {
-    entries: ExpiringMap<Option<String>>,
+    /// `None` while the handler runs, then the reply sent.
+    entries: ExpiringMap<Option<Box<str>>>,
 }
 
 impl MemoryDedupStore {
@@ -108,19 +109,12 @@ impl DedupStore for MemoryDedupStore {
         key: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        let mut claim = Claim::First;
-        let outcome = self.entries.upsert(key, ttl, |held| match held {
-            None => Ok::<_, StoreError>(Some(None)),
-            Some(None) => {
-                claim = Claim::InProgress;
-                Ok(None)
-            }
-            Some(Some(reply)) => {
-                claim = Claim::Done(reply.clone());
-                Ok(None)
-            }
+        let claim = self.entries.modify(key, ttl, |held| match held {
+            None => Write::Put(None, Claim::First),
+            Some(None) => Write::Keep(Claim::InProgress),
+            Some(Some(reply)) => Write::Keep(Claim::Done(reply.to_string())),
         });
-        Box::pin(std::future::ready(outcome.map(|()| claim)))
+        Box::pin(std::future::ready(Ok(claim)))
     }
 
     fn complete<'a>(
@@ -129,7 +123,7 @@ impl DedupStore for MemoryDedupStore {
         reply: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.entries.insert(key, Some(reply.to_owned()), ttl);
+        self.entries.insert(key, Some(Box::from(reply)), ttl);
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -147,7 +141,7 @@ pub fn dedup_key(meta: &Meta, node: &Node) -> String {
         meta.to_user_name.as_str()
     };
     match &meta.msg_id {
-        Some(id) => format!("msg:{account}:{id}"),
+        Some(id) => ["msg:", account, ":", id].concat(),
         None => format!(
             "evt:{account}:{}:{}:{}",
             meta.from_user_name,

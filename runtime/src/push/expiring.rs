@@ -3,27 +3,38 @@
 //! Every key has one slot in a FIFO queue, in order of last write. Writes sweep expired entries
 //! from the front of the queue, so memory never holds much more than one expiry window of
 //! entries, and the capacity bound evicts the oldest entries first. Each operation is O(1)
-//! amortised.
+//! amortised. A key is allocated once, when it is first written, and shared by the map and the
+//! queue; rewriting a held key allocates nothing.
 
-use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 /// A value with its expiry and the queue slot that owns it.
 struct Slot<V> {
+    key: Arc<str>,
     value: V,
     expires_at: Instant,
     seq: u64,
 }
 
 struct State<V> {
-    map: HashMap<String, Slot<V>>,
+    map: HashMap<Arc<str>, Slot<V>>,
     /// `(key, seq)` in order of last write; a slot whose `seq` no longer matches is stale.
-    queue: VecDeque<(String, u64)>,
+    queue: VecDeque<(Arc<str>, u64)>,
     next_seq: u64,
+}
+
+/// What [`ExpiringMap::modify`] does after its callback ran.
+pub(crate) enum Write<V, T> {
+    /// Leave the entry as it was (no write: its expiry and queue position stay); return `T`.
+    Keep(T),
+    /// The live value was changed in place: count it as a write (new expiry, back of the queue).
+    Touched(T),
+    /// Store this value (a write); return `T`.
+    Put(V, T),
 }
 
 /// A thread-safe map of `String` keys to values that expire, holding at most `capacity` entries.
@@ -32,7 +43,7 @@ pub(crate) struct ExpiringMap<V> {
     capacity: usize,
 }
 
-impl<V: Clone> ExpiringMap<V> {
+impl<V> ExpiringMap<V> {
     /// An empty map holding at most `capacity` entries (at least one).
     pub(crate) fn new(capacity: usize) -> Self {
         ExpiringMap {
@@ -45,72 +56,85 @@ impl<V: Clone> ExpiringMap<V> {
         }
     }
 
-    /// The live value under `key`; an expired one is removed.
-    pub(crate) fn get(&self, key: &str) -> Option<V> {
+    /// Calls `read` with the live value under `key`, if any; an expired one is removed.
+    pub(crate) fn read<T>(&self, key: &str, read: impl FnOnce(Option<&V>) -> T) -> T {
         let now = Instant::now();
         let mut state = self.lock();
         match state.map.get(key) {
-            Some(slot) if slot.expires_at > now => Some(slot.value.clone()),
+            Some(slot) if slot.expires_at > now => read(Some(&slot.value)),
             Some(_) => {
                 state.map.remove(key);
-                None
+                read(None)
             }
-            None => None,
+            None => read(None),
         }
     }
 
     /// Stores `value` under `key` for `ttl`, replacing any previous value.
     pub(crate) fn insert(&self, key: &str, value: V, ttl: Duration) {
-        let _ = self.upsert(key, ttl, |_| Ok::<_, std::convert::Infallible>(Some(value)));
+        self.modify(key, ttl, |_| Write::Put(value, ()));
     }
 
-    /// Calls `decide` with the live value under `key` (if any). `Ok(Some(v))` stores `v` for
-    /// `ttl`; `Ok(None)` leaves the map as it is; `Err(e)` is passed back unchanged.
-    pub(crate) fn upsert<E>(
+    /// Calls `decide` with the live value under `key` (if any), under the lock, and applies
+    /// the [`Write`] it returns: a write keeps the entry for `ttl` from now.
+    pub(crate) fn modify<T>(
         &self,
         key: &str,
         ttl: Duration,
-        decide: impl FnOnce(Option<&V>) -> Result<Option<V>, E>,
-    ) -> Result<(), E> {
+        decide: impl FnOnce(Option<&mut V>) -> Write<V, T>,
+    ) -> T {
         let now = Instant::now();
+        let expires_at = now.checked_add(ttl).unwrap_or_else(far_future);
         let mut guard = self.lock();
         let state = &mut *guard;
         sweep(state, now);
-        let live = state
-            .map
-            .get(key)
-            .filter(|slot| slot.expires_at > now)
-            .map(|slot| &slot.value);
-        let Some(value) = decide(live)? else {
-            return Ok(());
+        let seq = state.next_seq + 1;
+        let (written, out) = match state.map.get_mut(key) {
+            Some(slot) => {
+                let live = slot.expires_at > now;
+                match decide(live.then_some(&mut slot.value)) {
+                    Write::Keep(out) => (None, out),
+                    Write::Touched(out) if live => {
+                        slot.expires_at = expires_at;
+                        slot.seq = seq;
+                        (Some(Arc::clone(&slot.key)), out)
+                    }
+                    // Nothing live was handed out, so nothing was changed.
+                    Write::Touched(out) => (None, out),
+                    Write::Put(value, out) => {
+                        slot.value = value;
+                        slot.expires_at = expires_at;
+                        slot.seq = seq;
+                        (Some(Arc::clone(&slot.key)), out)
+                    }
+                }
+            }
+            None => match decide(None) {
+                Write::Keep(out) | Write::Touched(out) => (None, out),
+                Write::Put(value, out) => {
+                    let key: Arc<str> = Arc::from(key);
+                    let slot = Slot {
+                        key: Arc::clone(&key),
+                        value,
+                        expires_at,
+                        seq,
+                    };
+                    state.map.insert(Arc::clone(&key), slot);
+                    (Some(key), out)
+                }
+            },
         };
-        let expires_at = now.checked_add(ttl).unwrap_or_else(far_future);
-        state.next_seq += 1;
-        let seq = state.next_seq;
-        match state.map.entry(key.to_owned()) {
-            MapEntry::Occupied(mut slot) => {
-                *slot.get_mut() = Slot {
-                    value,
-                    expires_at,
-                    seq,
-                };
+        if let Some(key) = written {
+            state.next_seq = seq;
+            state.queue.push_back((key, seq));
+            while state.map.len() > self.capacity {
+                if !pop_front(state, None) {
+                    break;
+                }
             }
-            MapEntry::Vacant(slot) => {
-                slot.insert(Slot {
-                    value,
-                    expires_at,
-                    seq,
-                });
-            }
+            compact(state);
         }
-        state.queue.push_back((key.to_owned(), seq));
-        while state.map.len() > self.capacity {
-            if !pop_front(state, None) {
-                break;
-            }
-        }
-        compact(state);
-        Ok(())
+        out
     }
 
     /// Removes `key`.
@@ -128,6 +152,14 @@ impl<V: Clone> ExpiringMap<V> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+impl<V: Clone> ExpiringMap<V> {
+    /// The live value under `key`; an expired one is removed.
+    pub(crate) fn get(&self, key: &str) -> Option<V> {
+        self.read(key, |value| value.cloned())
     }
 }
 
@@ -208,5 +240,33 @@ mod tests {
         }
         assert_eq!(map.len(), 2);
         assert!(map.lock().queue.len() <= 2 * 2 + 16);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn modify_keeps_touches_or_puts() {
+        let map = ExpiringMap::new(10);
+        let ttl = Duration::from_secs(10);
+        let seen = map.modify("a", ttl, |held| match held {
+            None => Write::Put(1, "absent"),
+            Some(_) => Write::Keep("present"),
+        });
+        assert_eq!(seen, "absent");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        // Keep changes nothing: the entry still expires 10 s after it was put.
+        assert_eq!(map.modify("a", ttl, |_| Write::<i32, _>::Keep(())), ());
+        map.modify("a", ttl, |held| {
+            *held.expect("live") += 1;
+            Write::Touched(())
+        });
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert_eq!(map.get("a"), Some(2), "touched: kept 10 s from the change");
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(map.get("a"), None);
+        // Touching an absent key writes nothing.
+        map.modify("b", ttl, |held| {
+            assert!(held.is_none());
+            Write::<i32, _>::Touched(())
+        });
+        assert_eq!(map.len(), 0);
     }
 }

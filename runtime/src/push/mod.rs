@@ -12,6 +12,7 @@ mod meta;
 mod node;
 pub mod signature;
 mod writer;
+mod xml;
 
 pub use error::PushError;
 pub use meta::{Meta, Unknown};
@@ -71,6 +72,7 @@ mod axum;
 mod builder;
 pub mod context;
 pub mod dedup;
+mod envelope;
 mod expiring;
 mod handler;
 mod open;

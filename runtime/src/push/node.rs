@@ -1,56 +1,76 @@
 //! The parsed form of a push: an element tree read from XML or JSON, never from a DTD.
+//!
+//! A tree parsed from XML keeps the document once, shared by every node (`Arc<str>`): names, and
+//! texts sent as one run without entities, are ranges of it. Only text that had to be rebuilt
+//! (entities resolved, several CDATA sections joined, line ends normalised) is held apart.
 
-use quick_xml::Reader;
-use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::Event;
-use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::PushError;
+use super::xml::{self, MAX_DEPTH, Sink, Span};
 
-/// The deepest element nesting accepted; WeChat's pushes are at most four levels deep.
-const MAX_DEPTH: usize = 16;
-/// The most elements accepted in one push.
-const MAX_NODES: usize = 10_000;
+/// Where a node's text is.
+#[derive(Clone)]
+enum Text {
+    /// A range of the source.
+    In(Span),
+    /// Rebuilt text, held by the node.
+    Own(Box<str>),
+}
 
 /// One element of a push: its name, its text and its child elements.
 ///
 /// XML `<xml><Content><![CDATA[hi]]></Content></xml>` and JSON `{"Content":"hi"}` give the
 /// same tree: a root named `xml` with one child `Content` whose text is `hi`. A JSON array
 /// under a key becomes that key repeated; numbers and booleans become their literal text.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone)]
 pub struct Node {
-    name: String,
-    text: String,
+    /// The text `name` (and `text`, when [`Text::In`]) are ranges of.
+    src: Arc<str>,
+    name: Span,
+    text: Text,
     children: Vec<Node>,
 }
 
 impl Node {
     /// A leaf element with text.
     pub fn leaf(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let name: String = name.into();
+        let text: String = text.into();
         Node {
-            name: name.into(),
-            text: text.into(),
+            name: Span::whole(name.len()),
+            src: Arc::from(name),
+            text: Text::Own(text.into_boxed_str()),
             children: Vec::new(),
         }
     }
 
     /// An element with children and no text.
     pub fn parent(name: impl Into<String>, children: Vec<Node>) -> Self {
+        let name: String = name.into();
         Node {
-            name: name.into(),
-            text: String::new(),
+            name: Span::whole(name.len()),
+            src: Arc::from(name),
+            text: Text::In(Span::EMPTY),
             children,
         }
     }
 
     /// The element name (`xml` for the root).
     pub fn name(&self) -> &str {
-        &self.name
+        self.slice(self.name)
     }
 
     /// The text of the element, exactly as sent (CDATA unwrapped, entities resolved).
     pub fn text(&self) -> &str {
-        &self.text
+        match &self.text {
+            Text::In(span) => self.slice(*span),
+            Text::Own(text) => text,
+        }
     }
 
     /// The child elements, in document order.
@@ -60,12 +80,12 @@ impl Node {
 
     /// The first child element with this name.
     pub fn child(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|c| c.name == name)
+        self.children.iter().find(|c| c.name() == name)
     }
 
     /// Every child element with this name, in document order.
     pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.children.iter().filter(move |c| c.name == name)
+        self.children.iter().filter(move |c| c.name() == name)
     }
 
     /// The text of the first child element with this name.
@@ -76,73 +96,14 @@ impl Node {
     /// Parses an XML push. DTDs are refused and only the five predefined entities and
     /// character references are resolved, so no entity is ever expanded from the input.
     pub fn parse_xml(input: &[u8]) -> Result<Node, PushError> {
-        let mut reader = Reader::from_reader(input);
-        reader.config_mut().check_end_names = true;
-        let mut stack: Vec<Node> = Vec::new();
-        let mut root: Option<Node> = None;
-        let mut count = 0usize;
-        loop {
-            let event = reader.read_event().map_err(|e| xml_error(e.to_string()))?;
-            match event {
-                Event::Start(start) | Event::Empty(start) if root.is_some() => {
-                    let _ = start;
-                    return Err(xml_error("content after the root element"));
-                }
-                Event::Start(start) => {
-                    count += 1;
-                    if count > MAX_NODES || stack.len() >= MAX_DEPTH {
-                        return Err(xml_error("too many or too deeply nested elements"));
-                    }
-                    stack.push(Node::parent(
-                        element_name(start.name().as_ref())?,
-                        Vec::new(),
-                    ));
-                }
-                Event::Empty(start) => {
-                    count += 1;
-                    let node = Node::leaf(element_name(start.name().as_ref())?, "");
-                    attach(&mut stack, &mut root, node)?;
-                }
-                Event::End(_) => {
-                    let mut node = stack.pop().ok_or_else(|| xml_error("unbalanced end tag"))?;
-                    if !node.children.is_empty() && node.text.trim().is_empty() {
-                        node.text.clear();
-                    }
-                    attach(&mut stack, &mut root, node)?;
-                }
-                Event::Text(text) => {
-                    let text = text.xml10_content().map_err(|e| xml_error(e.to_string()))?;
-                    push_text(&mut stack, &text)?;
-                }
-                Event::CData(data) => {
-                    let text = std::str::from_utf8(data.as_ref())
-                        .map_err(|_| xml_error("CDATA is not UTF-8"))?;
-                    push_text(&mut stack, text)?;
-                }
-                Event::GeneralRef(reference) => {
-                    let resolved = if reference.is_char_ref() {
-                        reference
-                            .resolve_char_ref()
-                            .map_err(|e| xml_error(e.to_string()))?
-                            .ok_or_else(|| xml_error("invalid character reference"))?
-                            .to_string()
-                    } else {
-                        let name = reference.decode().map_err(|e| xml_error(e.to_string()))?;
-                        resolve_predefined_entity(&name)
-                            .ok_or_else(|| xml_error(format!("undefined entity `&{name};`")))?
-                            .to_owned()
-                    };
-                    push_text(&mut stack, &resolved)?;
-                }
-                Event::DocType(_) => return Err(xml_error("a DTD is not accepted in a push")),
-                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
-                Event::Eof => break,
-            }
-        }
-        if !stack.is_empty() {
-            return Err(xml_error("the document ends inside an element"));
-        }
-        root.ok_or_else(|| xml_error("no root element"))
+        let src: Arc<str> = Arc::from(xml::as_text(input)?);
+        let mut builder = Builder {
+            src: &src,
+            stack: Vec::with_capacity(4),
+            root: None,
+        };
+        xml::walk(&src, &mut builder)?;
+        builder.root.ok_or_else(|| xml::error("no root element"))
     }
 
     /// Parses a JSON push (Mini Program and WeCom JSON formats) into a root named `xml`.
@@ -163,6 +124,129 @@ impl Node {
             json_into(&mut root.children, key, value, 1)?;
         }
         Ok(root)
+    }
+
+    /// The text of `span` (empty should it not lie on character boundaries, which the
+    /// constructors rule out).
+    fn slice(&self, span: Span) -> &str {
+        span.of(&self.src)
+    }
+}
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+            && self.text() == other.text()
+            && self.children == other.children
+    }
+}
+
+impl Eq for Node {}
+
+impl Default for Node {
+    /// An element with an empty name, no text and no children.
+    fn default() -> Self {
+        Node::parent(String::new(), Vec::new())
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.name())
+            .field("text", &self.text())
+            .field("children", &self.children)
+            .finish()
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut node = serializer.serialize_struct("Node", 3)?;
+        node.serialize_field("name", self.name())?;
+        node.serialize_field("text", self.text())?;
+        node.serialize_field("children", &self.children)?;
+        node.end()
+    }
+}
+
+/// The text gathered so far for an open element.
+enum Gathered {
+    None,
+    In(Span),
+    Own(String),
+}
+
+/// An element whose end tag is still to come.
+struct Open {
+    name: Span,
+    text: Gathered,
+    children: Vec<Node>,
+}
+
+/// Builds a tree from the XML events of `src`.
+struct Builder<'s> {
+    src: &'s Arc<str>,
+    stack: Vec<Open>,
+    root: Option<Node>,
+}
+
+impl<'s> Sink<'s> for Builder<'s> {
+    fn open(&mut self, name: Span) {
+        self.stack.push(Open {
+            name,
+            text: Gathered::None,
+            children: Vec::new(),
+        });
+    }
+
+    fn text(&mut self, piece: Cow<'s, str>, span: Option<Span>) {
+        let src: &str = self.src;
+        let Some(open) = self.stack.last_mut() else {
+            return;
+        };
+        open.text = match (std::mem::replace(&mut open.text, Gathered::None), span) {
+            (Gathered::None, Some(span)) => Gathered::In(span),
+            (Gathered::None, None) => Gathered::Own(piece.into_owned()),
+            (Gathered::In(first), _) => {
+                let first = first.of(src);
+                let mut text = String::with_capacity(first.len() + piece.len());
+                text.push_str(first);
+                text.push_str(&piece);
+                Gathered::Own(text)
+            }
+            (Gathered::Own(mut text), _) => {
+                text.push_str(&piece);
+                Gathered::Own(text)
+            }
+        };
+    }
+
+    fn close(&mut self) -> Result<(), PushError> {
+        let open = self
+            .stack
+            .pop()
+            .ok_or_else(|| xml::error("unbalanced end tag"))?;
+        let text = match open.text {
+            Gathered::None => Text::In(Span::EMPTY),
+            Gathered::In(span) => Text::In(span),
+            Gathered::Own(text) => Text::Own(text.into_boxed_str()),
+        };
+        let mut node = Node {
+            src: Arc::clone(self.src),
+            name: open.name,
+            text,
+            children: open.children,
+        };
+        if !node.children.is_empty() && node.text().trim().is_empty() {
+            node.text = Text::In(Span::EMPTY);
+        }
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(node),
+            None if self.root.is_none() => self.root = Some(node),
+            None => return Err(xml::error("more than one root element")),
+        }
+        Ok(())
     }
 }
 
@@ -198,37 +282,6 @@ fn json_into(
         }
     }
     Ok(())
-}
-
-fn element_name(raw: &[u8]) -> Result<String, PushError> {
-    std::str::from_utf8(raw)
-        .map(str::to_owned)
-        .map_err(|_| xml_error("an element name is not UTF-8"))
-}
-
-fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), PushError> {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(node),
-        None if root.is_none() => *root = Some(node),
-        None => return Err(xml_error("more than one root element")),
-    }
-    Ok(())
-}
-
-fn push_text(stack: &mut [Node], text: &str) -> Result<(), PushError> {
-    match stack.last_mut() {
-        Some(node) => node.text.push_str(text),
-        None if text.trim().is_empty() => {}
-        None => return Err(xml_error("text outside the root element")),
-    }
-    Ok(())
-}
-
-fn xml_error(reason: impl Into<String>) -> PushError {
-    PushError::Syntax {
-        format: "XML",
-        reason: reason.into(),
-    }
 }
 
 #[cfg(test)]
@@ -274,6 +327,60 @@ mod tests {
         assert!(Node::parse_xml(b"<xml><A>\xff</A></xml>").is_err());
         let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
         assert!(Node::parse_xml(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn texts_are_ranges_of_the_document_or_rebuilt() {
+        let xml = "<xml><A>plain</A><B>x &amp; y</B><C><![CDATA[1]]><![CDATA[2]]></C><D>a\r\nb</D>\n<E> </E></xml>";
+        let node = Node::parse_xml(xml.as_bytes()).unwrap();
+        assert!(matches!(node.child("A").unwrap().text, Text::In(_)));
+        assert_eq!(node.get("A"), Some("plain"));
+        assert_eq!(node.get("B"), Some("x & y"));
+        assert_eq!(node.get("C"), Some("12"));
+        assert_eq!(node.get("D"), Some("a\nb"), "line ends are normalised");
+        assert_eq!(node.get("E"), Some(" "), "a leaf keeps its whitespace");
+        let mixed = Node::parse_xml(b"<xml>\n<A/>x\n</xml>").unwrap();
+        assert_eq!(mixed.text(), "\nx\n", "mixed content keeps all of its text");
+    }
+
+    #[test]
+    fn parsed_and_built_trees_compare_serialize_and_print_alike() {
+        let parsed = Node::parse_xml("<xml><A>1</A><L><i>中</i></L></xml>".as_bytes()).unwrap();
+        let built = Node::parent(
+            "xml",
+            vec![
+                Node::leaf("A", "1"),
+                Node::parent("L", vec![Node::leaf("i", "中")]),
+            ],
+        );
+        assert_eq!(parsed, built);
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            serde_json::json!({"name": "xml", "text": "", "children": [
+                {"name": "A", "text": "1", "children": []},
+                {"name": "L", "text": "", "children": [{"name": "i", "text": "中", "children": []}]},
+            ]})
+        );
+        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
+        assert!(format!("{parsed:?}").starts_with("Node { name: \"xml\", text: \"\", children: ["));
+        assert_ne!(parsed, Node::default());
+        assert_eq!(Node::default().name(), "");
+    }
+
+    #[test]
+    fn truncated_and_oversized_documents_are_errors() {
+        let full = "<xml><A><![CDATA[abc]]></A><B>&lt;</B></xml>";
+        for end in 0..full.len() {
+            let result = Node::parse_xml(&full.as_bytes()[..end]);
+            assert!(
+                matches!(result, Err(PushError::Syntax { .. })),
+                "{:?}",
+                &full[..end]
+            );
+        }
+        let wide = format!("<xml>{}</xml>", "<a/>".repeat(crate::push::xml::MAX_NODES));
+        let err = Node::parse_xml(wide.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("too many"), "{err}");
     }
 
     #[test]

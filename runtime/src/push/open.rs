@@ -1,10 +1,12 @@
 //! Checking a request on the push URL and turning it into a decoded push: query parsing,
 //! signatures, the freshness window, decryption and parsing. Nothing here has side effects.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::crypto::{CryptoError, MsgCrypt};
-use super::{Format, Meta, Node, PushError, PushMessage, signature};
+use super::{Format, Meta, Node, PushError, PushMessage, envelope, signature};
 
 /// A request on the push URL, independent of any web framework.
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +23,7 @@ pub struct PushRequest<'a> {
 #[derive(Debug, Clone)]
 pub struct Opened<M> {
     pub(crate) message: M,
-    pub(crate) meta: Meta,
+    pub(crate) meta: Arc<Meta>,
     pub(crate) node: Node,
     pub(crate) encrypted: bool,
     pub(crate) format: Format,
@@ -96,16 +98,16 @@ impl Verifier {
             Some(msg_signature) => {
                 let crypt = self.crypt.as_ref().ok_or(PushError::NoKey)?;
                 crypt
-                    .verify_msg_signature(msg_signature, timestamp, nonce, echostr)
+                    .verify_msg_signature(&msg_signature, &timestamp, &nonce, &echostr)
                     .map_err(signature_or_crypto)?;
-                self.check_fresh(timestamp)?;
-                let plain = crypt.decrypt(echostr)?;
+                self.check_fresh(&timestamp)?;
+                let plain = crypt.decrypt(&echostr)?;
                 String::from_utf8(plain).map_err(|_| PushError::Crypto(CryptoError::NotUtf8))
             }
             None => {
-                self.verify_plain(&query, timestamp, nonce)?;
-                self.check_fresh(timestamp)?;
-                Ok(echostr.to_owned())
+                self.verify_plain(&query, &timestamp, &nonce)?;
+                self.check_fresh(&timestamp)?;
+                Ok(echostr.into_owned())
             }
         }
     }
@@ -123,8 +125,15 @@ impl Verifier {
         }
         let query = Query::parse(query);
         let envelope = sniff(body);
-        let outer = parse(body, envelope)?;
-        let encrypt = outer.get("Encrypt").or_else(|| outer.get("encrypt"));
+        // An XML envelope is scanned for its encrypted text; a JSON one is parsed.
+        let (outer, encrypt) = match envelope {
+            Format::Xml => (None, envelope::encrypt_text(body)?),
+            Format::Json => {
+                let outer = parse(body, envelope)?;
+                let encrypt = encrypt_of(&outer, envelope)?.map(|e| Cow::Owned(e.to_owned()));
+                (Some(outer), encrypt)
+            }
+        };
         let timestamp = query.require("timestamp")?;
         let nonce = query.require("nonce")?;
         let (node, format, encrypted) = match encrypt {
@@ -132,26 +141,30 @@ impl Verifier {
                 let crypt = self.crypt.as_ref().ok_or(PushError::NoKey)?;
                 let msg_signature = query.require("msg_signature")?;
                 crypt
-                    .verify_msg_signature(msg_signature, timestamp, nonce, encrypt)
+                    .verify_msg_signature(&msg_signature, &timestamp, &nonce, &encrypt)
                     .map_err(signature_or_crypto)?;
-                self.check_fresh(timestamp)?;
-                let inner = crypt.decrypt(encrypt)?;
+                self.check_fresh(&timestamp)?;
+                let inner = crypt.decrypt(&encrypt)?;
                 let format = sniff(&inner);
                 (parse(&inner, format)?, format, true)
             }
             None => {
-                self.verify_plain(&query, timestamp, nonce)?;
-                self.check_fresh(timestamp)?;
+                self.verify_plain(&query, &timestamp, &nonce)?;
+                self.check_fresh(&timestamp)?;
                 if self.require_encryption {
                     return Err(PushError::EncryptionRequired);
                 }
-                (outer, envelope, false)
+                let node = match outer {
+                    Some(node) => node,
+                    None => parse(body, envelope)?,
+                };
+                (node, envelope, false)
             }
         };
         let message = M::decode(&node)?;
         Ok(Opened {
             message,
-            meta: Meta::from_node(&node),
+            meta: Arc::new(Meta::from_node(&node)),
             node,
             encrypted,
             format,
@@ -162,7 +175,7 @@ impl Verifier {
     /// Checks the 3-element `signature` over the token, timestamp and nonce.
     fn verify_plain(&self, query: &Query, timestamp: &str, nonce: &str) -> Result<(), PushError> {
         let given = query.require("signature")?;
-        if signature::verify(given, &[&self.token, timestamp, nonce]) {
+        if signature::verify(&given, &[&self.token, timestamp, nonce]) {
             Ok(())
         } else {
             Err(PushError::Signature)
@@ -214,60 +227,123 @@ fn sniff(body: &[u8]) -> Format {
     }
 }
 
-/// Parses a body of `format`, refusing bodies that are not UTF-8.
-fn parse(body: &[u8], format: Format) -> Result<Node, PushError> {
-    let name = match format {
+/// The encrypted text of a parsed (JSON) envelope: its `Encrypt` member (`encrypt` in WeCom
+/// JSON), if any. An envelope with two is refused: which one the signature covers would be
+/// ambiguous.
+fn encrypt_of(outer: &Node, format: Format) -> Result<Option<&str>, PushError> {
+    let format = format_name(format);
+    for name in ["Encrypt", "encrypt"] {
+        let mut found = outer.children_named(name);
+        if let Some(first) = found.next() {
+            if found.next().is_some() {
+                return Err(PushError::Syntax {
+                    format,
+                    reason: format!("the envelope has more than one `{name}`"),
+                });
+            }
+            if !first.children().is_empty() {
+                return Err(PushError::Syntax {
+                    format,
+                    reason: format!("`{name}` holds elements, not text"),
+                });
+            }
+            return Ok(Some(first.text()));
+        }
+    }
+    Ok(None)
+}
+
+/// `XML` or `JSON`, for errors.
+fn format_name(format: Format) -> &'static str {
+    match format {
         Format::Xml => "XML",
         Format::Json => "JSON",
-    };
-    if let Err(e) = std::str::from_utf8(body) {
-        return Err(PushError::Syntax {
-            format: name,
-            reason: format!("the body is not UTF-8 (at byte {})", e.valid_up_to()),
-        });
     }
+}
+
+/// Parses a body of `format`, refusing bodies that are not UTF-8.
+fn parse(body: &[u8], format: Format) -> Result<Node, PushError> {
     match format {
+        // The XML parser checks UTF-8 itself.
         Format::Xml => Node::parse_xml(body),
-        Format::Json => Node::parse_json(body),
+        Format::Json => {
+            if let Err(e) = std::str::from_utf8(body) {
+                return Err(PushError::Syntax {
+                    format: "JSON",
+                    reason: format!("the body is not UTF-8 (at byte {})", e.valid_up_to()),
+                });
+            }
+            Node::parse_json(body)
+        }
     }
 }
 
-/// The decoded query parameters; the first of repeated names wins.
-struct Query {
-    pairs: Vec<(String, String)>,
+/// Query parameters split up front (WeChat sends about six).
+const QUERY_PAIRS: usize = 12;
+
+/// The query parameters, split once and decoded when asked for; the first of repeated names
+/// wins.
+struct Query<'a> {
+    /// The first [`QUERY_PAIRS`] `(name, value)` pairs, still percent-encoded.
+    pairs: [(&'a str, &'a str); QUERY_PAIRS],
+    len: usize,
+    /// What follows them, searched only when a name is not among them.
+    rest: &'a str,
 }
 
-impl Query {
-    /// Splits on `&` and `=` and percent-decodes names and values. `+` stays `+`: every value a
-    /// push URL carries is hex, digits or base64, where `+` is never a space.
-    fn parse(raw: &str) -> Query {
-        let pairs = raw
+impl<'a> Query<'a> {
+    /// Names and values are split on `&` and `=` and percent-decoded. `+` stays `+`: every value
+    /// a push URL carries is hex, digits or base64, where `+` is never a space.
+    fn parse(raw: &'a str) -> Query<'a> {
+        let mut query = Query {
+            pairs: [("", ""); QUERY_PAIRS],
+            len: 0,
+            rest: raw,
+        };
+        while query.len < QUERY_PAIRS && !query.rest.is_empty() {
+            let (pair, rest) = query.rest.split_once('&').unwrap_or((query.rest, ""));
+            query.rest = rest;
+            if !pair.is_empty() {
+                query.pairs[query.len] = split_pair(pair);
+                query.len += 1;
+            }
+        }
+        query
+    }
+
+    /// The decoded value of `name` (borrowed from the query when nothing in it is escaped).
+    fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        let later = self
+            .rest
             .split('&')
             .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (percent_decode(name), percent_decode(value))
-            })
-            .collect();
-        Query { pairs }
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
+            .map(split_pair);
+        self.pairs[..self.len]
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .copied()
+            .chain(later)
+            .find(|(key, _)| percent_decode(key) == name)
+            .map(|(_, value)| percent_decode(value))
     }
 
-    fn require(&self, name: &'static str) -> Result<&str, PushError> {
+    fn require(&self, name: &'static str) -> Result<Cow<'a, str>, PushError> {
         self.get(name)
             .filter(|v| !v.is_empty())
             .ok_or(PushError::MissingParam(name))
     }
 }
 
+/// `name=value` as `(name, value)`; a pair without `=` has an empty value.
+fn split_pair(pair: &str) -> (&str, &str) {
+    pair.split_once('=').unwrap_or((pair, ""))
+}
+
 /// Decodes `%XX` escapes; a malformed escape is kept literally, invalid UTF-8 is replaced.
-fn percent_decode(text: &str) -> String {
+/// Text without `%` is returned as it is.
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -288,7 +364,7 @@ fn percent_decode(text: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -298,10 +374,28 @@ mod tests {
     #[test]
     fn query_decoding() {
         let q = Query::parse("echostr=a%2Bb%2F%3D+c&x&y=%zz&echostr=second&z=%E4%B8%AD");
-        assert_eq!(q.get("echostr"), Some("a+b/=+c"));
-        assert_eq!(q.get("x"), Some(""));
-        assert_eq!(q.get("y"), Some("%zz"));
-        assert_eq!(q.get("z"), Some("中"));
+        assert_eq!(q.get("echostr").as_deref(), Some("a+b/=+c"));
+        assert_eq!(q.get("x").as_deref(), Some(""));
+        assert_eq!(q.get("y").as_deref(), Some("%zz"));
+        assert_eq!(q.get("z").as_deref(), Some("中"));
+        assert!(matches!(q.get("x"), Some(Cow::Borrowed(""))));
+        let plain = Query::parse("timestamp=1409735669&nonce=1320562132&%6Eame=v");
+        assert!(matches!(
+            plain.get("timestamp"),
+            Some(Cow::Borrowed("1409735669"))
+        ));
+        assert_eq!(plain.get("name").as_deref(), Some("v"));
+        // Past the pairs split up front, the rest is searched; the first of a name still wins.
+        let many: String = (0..20).map(|i| format!("k{i}={i}&")).collect();
+        let many = Query::parse(&many);
+        assert_eq!(many.get("k3").as_deref(), Some("3"));
+        assert_eq!(many.get("k19").as_deref(), Some("19"));
+        assert_eq!(many.get("k20"), None);
+        let repeated = "a=1&".repeat(QUERY_PAIRS) + "b=2&b=3&&c";
+        let repeated = Query::parse(&repeated);
+        assert_eq!(repeated.get("a").as_deref(), Some("1"));
+        assert_eq!(repeated.get("b").as_deref(), Some("2"));
+        assert_eq!(repeated.get("c").as_deref(), Some(""));
         assert!(matches!(q.require("x"), Err(PushError::MissingParam("x"))));
         assert!(matches!(
             q.require("nope"),

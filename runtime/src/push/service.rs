@@ -151,7 +151,7 @@ impl<M, R> fmt::Debug for Service<M, R> {
 
 /// Where a reply goes and how it is wrapped, kept after the push moved into the handler.
 struct Target {
-    meta: Meta,
+    meta: Arc<Meta>,
     format: Format,
     envelope: Format,
     encrypted: bool,
@@ -315,7 +315,7 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
     }
 
     /// Hands a reply that missed the deadline to `on_late_reply`, or logs that it was dropped.
-    fn deliver_late(&self, task: JoinHandle<R>, meta: Meta) {
+    fn deliver_late(&self, task: JoinHandle<R>, meta: Arc<Meta>) {
         let callback = self.inner.on_late_reply.clone();
         tokio::spawn(async move {
             let reply = match task.await {
@@ -334,7 +334,13 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
                 return;
             }
             match callback {
-                Some(callback) => callback(LateReply { meta, reply }).await,
+                Some(callback) => {
+                    callback(LateReply {
+                        meta: Arc::unwrap_or_clone(meta),
+                        reply,
+                    })
+                    .await
+                }
                 None => tracing::warn!(
                     openid = %meta.from_user_name,
                     msg_type = %meta.msg_type,
@@ -372,21 +378,50 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
             (Some(crypt), true) => crypt,
             _ => return PushResponse::reply(body.to_owned(), target.format),
         };
-        let timestamp = unix_now().to_string();
-        let nonce = rand::random::<u32>().to_string();
+        let (mut timestamp, mut nonce) = ([0u8; 20], [0u8; 20]);
+        let timestamp = decimal(u64::try_from(unix_now()).unwrap_or(0), &mut timestamp);
+        let nonce = decimal(u64::from(rand::random::<u32>()), &mut nonce);
         let sealed = match target.envelope {
-            Format::Xml => crypt.seal_xml(body, &timestamp, &nonce),
-            Format::Json => crypt.seal_json(body, &timestamp, &nonce),
+            Format::Xml => crypt.seal_xml(body, timestamp, nonce),
+            Format::Json => crypt.seal_json(body, timestamp, nonce),
         };
         PushResponse::reply(sealed, target.envelope)
     }
 }
 
+/// Writes `value` in decimal into `buf` (20 digits hold any `u64`) and returns the digits.
+fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        // `value % 10` is a single digit.
+        buf[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[start..]).unwrap_or_default()
+}
+
 fn target_of<M>(opened: &Opened<M>) -> Target {
     Target {
-        meta: opened.meta.clone(),
+        meta: Arc::clone(&opened.meta),
         format: opened.format,
         envelope: opened.envelope,
         encrypted: opened.encrypted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimal_writes_any_u64() {
+        for value in [0, 7, 10, 1_409_735_669, u64::from(u32::MAX), u64::MAX] {
+            let mut buf = [0u8; 20];
+            assert_eq!(decimal(value, &mut buf), value.to_string());
+        }
     }
 }

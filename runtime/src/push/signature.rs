@@ -55,7 +55,7 @@ pub fn verify(expected_hex_from_wechat: &str, parts: &[&str]) -> bool {
 }
 
 /// The signature as lowercase hex ASCII bytes, without allocating.
-fn sorted_sha1_hex_bytes(parts: &[&str]) -> [u8; HEX_LEN] {
+pub(crate) fn sorted_sha1_hex_bytes(parts: &[&str]) -> [u8; HEX_LEN] {
     let digest = if parts.len() <= INLINE_PARTS {
         let mut sorted = [""; INLINE_PARTS];
         let sorted = &mut sorted[..parts.len()];

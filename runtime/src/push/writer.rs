@@ -25,7 +25,7 @@ impl ReplyWriter {
     pub fn new(format: Format) -> Self {
         let mut writer = ReplyWriter {
             format,
-            out: String::with_capacity(256),
+            out: String::with_capacity(512),
             json_first: Vec::new(),
         };
         match format {
@@ -48,15 +48,21 @@ impl ReplyWriter {
     pub fn string(&mut self, name: &str, value: &str) {
         match self.format {
             Format::Xml => {
-                let _ = write!(self.out, "<{name}><![CDATA[");
-                for (i, part) in value.split("]]>").enumerate() {
-                    if i > 0 {
-                        self.out.push_str("]]]]><![CDATA[>");
+                self.open_tag(name);
+                self.out.push_str("<![CDATA[");
+                if needs_cdata_care(value) {
+                    for (i, part) in value.split("]]>").enumerate() {
+                        if i > 0 {
+                            self.out.push_str("]]]]><![CDATA[>");
+                        }
+                        self.out
+                            .extend(part.chars().filter(|&c| !is_forbidden_in_xml(c)));
                     }
-                    self.out
-                        .extend(part.chars().filter(|&c| !is_forbidden_in_xml(c)));
+                } else {
+                    self.out.push_str(value);
                 }
-                let _ = write!(self.out, "]]></{name}>");
+                self.out.push_str("]]>");
+                self.close_tag(name);
             }
             Format::Json => {
                 self.json_key(name);
@@ -70,7 +76,9 @@ impl ReplyWriter {
     pub fn int(&mut self, name: &str, value: i64) {
         match self.format {
             Format::Xml => {
-                let _ = write!(self.out, "<{name}>{value}</{name}>");
+                self.open_tag(name);
+                let _ = write!(self.out, "{value}");
+                self.close_tag(name);
             }
             Format::Json => {
                 self.json_key(name);
@@ -82,9 +90,7 @@ impl ReplyWriter {
     /// Opens a nested element (XML) or object (JSON) named `name`.
     pub fn begin(&mut self, name: &str) {
         match self.format {
-            Format::Xml => {
-                let _ = write!(self.out, "<{name}>");
-            }
+            Format::Xml => self.open_tag(name),
             Format::Json => {
                 self.json_key(name);
                 self.out.push('{');
@@ -96,9 +102,7 @@ impl ReplyWriter {
     /// Closes what the matching [`begin`](Self::begin) opened.
     pub fn end(&mut self, name: &str) {
         match self.format {
-            Format::Xml => {
-                let _ = write!(self.out, "</{name}>");
-            }
+            Format::Xml => self.close_tag(name),
             Format::Json => {
                 self.json_first.pop();
                 self.out.push('}');
@@ -109,9 +113,7 @@ impl ReplyWriter {
     /// Opens a list named `name`: a wrapper element in XML, an array in JSON.
     pub fn begin_list(&mut self, name: &str) {
         match self.format {
-            Format::Xml => {
-                let _ = write!(self.out, "<{name}>");
-            }
+            Format::Xml => self.open_tag(name),
             Format::Json => {
                 self.json_key(name);
                 self.out.push('[');
@@ -123,9 +125,7 @@ impl ReplyWriter {
     /// Closes a list.
     pub fn end_list(&mut self, name: &str) {
         match self.format {
-            Format::Xml => {
-                let _ = write!(self.out, "</{name}>");
-            }
+            Format::Xml => self.close_tag(name),
             Format::Json => {
                 self.json_first.pop();
                 self.out.push(']');
@@ -136,9 +136,7 @@ impl ReplyWriter {
     /// Opens one list item: `<item>` in XML, an object in JSON.
     pub fn begin_item(&mut self, item: &str) {
         match self.format {
-            Format::Xml => {
-                let _ = write!(self.out, "<{item}>");
-            }
+            Format::Xml => self.open_tag(item),
             Format::Json => {
                 self.json_comma();
                 self.out.push('{');
@@ -161,6 +159,18 @@ impl ReplyWriter {
         self.out
     }
 
+    fn open_tag(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    fn close_tag(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
     fn json_key(&mut self, name: &str) {
         self.json_comma();
         let _ = serde_json::to_writer(string_sink(&mut self.out), name);
@@ -175,6 +185,20 @@ impl ReplyWriter {
             *first = false;
         }
     }
+}
+
+/// Whether `value` holds `]]>` or a character XML forbids, so it cannot be copied into a CDATA
+/// section as it is. Checked on bytes: the forbidden characters are ASCII controls and
+/// U+FFFE/U+FFFF (`EF BF BE`/`EF BF BF`).
+fn needs_cdata_care(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..=0x1f => true,
+        b']' => bytes[i..].starts_with(b"]]>"),
+        0xEF => matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])),
+        _ => false,
+    })
 }
 
 fn is_forbidden_in_xml(c: char) -> bool {
@@ -208,7 +232,16 @@ mod tests {
 
     #[test]
     fn cdata_survives_a_round_trip() {
-        for content in ["a]]>b", "]]>", "]]]]>>", "<&>\"'", "中文\n\ttab", "x\u{1}y"] {
+        for content in [
+            "a]]>b",
+            "]]>",
+            "]]]]>>",
+            "<&>\"'",
+            "中文\n\ttab",
+            "x\u{1}y",
+            "a\u{fffe}b\u{ffff}c\u{fffd}",
+            "plain ] ]] > text",
+        ] {
             let mut w = ReplyWriter::new(Format::Xml);
             w.string("Content", content);
             let xml = w.finish();
@@ -218,6 +251,16 @@ mod tests {
                 .filter(|&c| !is_forbidden_in_xml(c))
                 .collect();
             assert_eq!(parsed.get("Content"), Some(expected.as_str()), "{xml}");
+        }
+    }
+
+    #[test]
+    fn only_unsafe_text_takes_the_careful_path() {
+        for safe in ["", "plain", "中文\r\n\t", "]]", "] ]>", "\u{fffd}\u{fffc}"] {
+            assert!(!needs_cdata_care(safe), "{safe:?}");
+        }
+        for unsafe_text in ["]]>", "a\u{0}", "\u{1f}", "\u{b}", "\u{fffe}", "x\u{ffff}"] {
+            assert!(needs_cdata_care(unsafe_text), "{unsafe_text:?}");
         }
     }
 
