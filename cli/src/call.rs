@@ -293,7 +293,7 @@ pub async fn call(
         format!("no endpoint {name:?}{hint}; `weixin list` shows them")
     })?;
     let prepared = prepare(endpoint, input)?;
-    let source = match spec::product(ir, &endpoint.product).map(|p| p.client) {
+    let source = match ir.client_of(endpoint) {
         Some(weixin_codegen::ir::ClientKind::WeCom) => weixin_runtime::TokenSource::WeCom,
         _ => weixin_runtime::TokenSource::Stable,
     };

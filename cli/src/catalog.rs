@@ -18,7 +18,7 @@ pub fn list(ir: &Ir, filter: Option<&str>) -> Result<String, String> {
     }
     let mut parts = filter.splitn(2, '.');
     let product_name = parts.next().unwrap_or_default();
-    let Some(product) = spec::product(ir, product_name) else {
+    let Some(product) = ir.product(product_name) else {
         let hint = spec::suggest(product_name, ir.products.iter().map(|p| p.name.as_str()))
             .map(|s| format!(" (did you mean {s}?)"))
             .unwrap_or_default();

@@ -344,9 +344,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 token: args.token,
                 output: args.output,
             };
-            let pay_endpoint = spec::find_endpoint(&ir, &args.endpoint).filter(|e| {
-                spec::product(&ir, &e.product).map(|p| p.client) == Some(ClientKind::Pay)
-            });
+            let pay_endpoint = spec::find_endpoint(&ir, &args.endpoint)
+                .filter(|e| ir.client_of(e) == Some(ClientKind::Pay));
             let answer = match pay_endpoint {
                 Some(endpoint) => {
                     let merchant = Merchant::load(

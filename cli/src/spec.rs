@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use weixin_codegen::ir::{Endpoint, Group, Ir, Product, TypeDef, TypeRef};
+use weixin_codegen::ir::{Endpoint, Group, Ir};
 
 /// The IR of the repository's `spec/` at build time, as JSON.
 const EMBEDDED_IR: &str = include_str!(concat!(env!("OUT_DIR"), "/spec_ir.json"));
@@ -47,32 +47,9 @@ pub fn find_endpoint<'a>(ir: &'a Ir, name: &str) -> Option<&'a Endpoint> {
         .or_else(|| ir.endpoints().find(|e| e.id == name))
 }
 
-/// The product called `name`.
-pub fn product<'a>(ir: &'a Ir, name: &str) -> Option<&'a Product> {
-    ir.products.iter().find(|p| p.name == name)
-}
-
 /// The group `group` of product `product`.
 pub fn group<'a>(ir: &'a Ir, product: &str, group: &str) -> Option<&'a Group> {
-    self::product(ir, product)?
-        .groups
-        .iter()
-        .find(|g| g.name == group)
-}
-
-/// The definition a type reference points to: the group's types first, then the product's.
-pub fn type_def<'a>(ir: &'a Ir, r: &TypeRef) -> Option<&'a TypeDef> {
-    let product = product(ir, &r.product)?;
-    let in_group = r.group.as_deref().and_then(|g| {
-        product
-            .groups
-            .iter()
-            .find(|x| x.name == g)?
-            .types
-            .iter()
-            .find(|t| t.name == r.name)
-    });
-    in_group.or_else(|| product.types.iter().find(|t| t.name == r.name))
+    ir.product(product)?.groups.iter().find(|g| g.name == group)
 }
 
 /// The closest candidates to `wanted` among `names`, for "did you mean" hints.

@@ -36,11 +36,7 @@ impl Clients {
         endpoint: &Endpoint,
         example: &Example,
     ) -> Option<Result<Value, weixin::Error>> {
-        let kind = ir
-            .products
-            .iter()
-            .find(|p| p.name == endpoint.product)
-            .map(|p| p.client);
+        let kind = ir.client_of(endpoint);
         let client = match (kind, &endpoint.auth) {
             (Some(ClientKind::Pay), _) => {
                 return weixin::__examples::run_pay(&self.pay, &endpoint.id, example.input()).await;

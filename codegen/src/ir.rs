@@ -25,6 +25,27 @@ impl Ir {
             .flat_map(|g| g.endpoints.iter())
     }
 
+    /// The product called `name`.
+    pub fn product(&self, name: &str) -> Option<&Product> {
+        self.products.iter().find(|p| p.name == name)
+    }
+
+    /// How the client of `endpoint`'s product authenticates.
+    pub fn client_of(&self, endpoint: &Endpoint) -> Option<ClientKind> {
+        self.product(&endpoint.product).map(|p| p.client)
+    }
+
+    /// The definition `r` points to, in the module it names (its group's `types.toml`, or the
+    /// product's when `r.group` is `None`).
+    pub fn type_def(&self, r: &TypeRef) -> Option<&TypeDef> {
+        let product = self.product(&r.product)?;
+        let types = match &r.group {
+            None => &product.types,
+            Some(g) => &product.groups.iter().find(|x| &x.name == g)?.types,
+        };
+        types.iter().find(|t| t.name == r.name)
+    }
+
     /// The pushes and replies of `spec/push/`, if the spec has that directory.
     pub fn push(&self) -> Option<&push::Push> {
         self.push.as_ref()

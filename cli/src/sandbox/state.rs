@@ -470,11 +470,7 @@ impl State {
 
     /// The client kind of `e`'s product.
     fn kind_of(&self, e: &Endpoint) -> ClientKind {
-        self.ir
-            .products
-            .iter()
-            .find(|p| p.name == e.product)
-            .map_or(ClientKind::App, |p| p.client)
+        self.ir.client_of(e).unwrap_or(ClientKind::App)
     }
 
     /// Checks a WeChat Pay request: a well-formed `Authorization` (verified for a registered

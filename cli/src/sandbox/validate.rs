@@ -126,7 +126,7 @@ fn text(ir: &Ir, ty: &Ty, fmt: WireFmt, value: &str, at: &str) -> Result<(), Pro
         Ty::U32 => value.parse::<u32>().is_ok(),
         Ty::U64 => value.parse::<u64>().is_ok(),
         Ty::F64 => value.parse::<f64>().is_ok(),
-        Ty::Named(r) => match crate::spec::type_def(ir, r).map(|d| &d.kind) {
+        Ty::Named(r) => match ir.type_def(r).map(|d| &d.kind) {
             Some(TypeKind::Enum { .. }) => {
                 return json_value(ir, ty, fmt, &Value::String(value.to_owned()), at);
             }
@@ -261,7 +261,7 @@ fn json_value(ir: &Ir, ty: &Ty, fmt: WireFmt, v: &Value, at: &str) -> Result<(),
             true
         }
         Ty::Named(r) => {
-            let Some(def) = crate::spec::type_def(ir, r) else {
+            let Some(def) = ir.type_def(r) else {
                 return Ok(());
             };
             return named(ir, &def.kind, ty, v, at);

@@ -11,14 +11,7 @@ use crate::{Options, OutputFile};
 
 /// Every output file.
 pub(crate) fn all(ir: &Ir, opts: &Options, cx: &Ctx<'_>) -> Vec<OutputFile> {
-    let lookup = |r: &TypeRef| -> Option<TypeDef> {
-        let p = ir.products.iter().find(|p| p.name == r.product)?;
-        let list = match &r.group {
-            None => &p.types,
-            Some(g) => &p.groups.iter().find(|x| &x.name == g)?.types,
-        };
-        list.iter().find(|t| t.name == r.name).cloned()
-    };
+    let lookup = |r: &TypeRef| -> Option<TypeDef> { ir.type_def(r).cloned() };
     let mut out = vec![
         OutputFile {
             path: "weixin.rs".into(),

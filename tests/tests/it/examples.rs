@@ -48,10 +48,7 @@ async fn every_spec_example_round_trips() {
 async fn replay(endpoint: &Endpoint, example: &Example) -> Result<(), String> {
     let server = MockServer::start().await;
     let kind = support::spec_ir()
-        .products
-        .iter()
-        .find(|p| p.name == endpoint.product)
-        .map(|p| p.client)
+        .client_of(endpoint)
         .ok_or("the endpoint's product is not in the IR")?;
     let url_path = rendered_path(endpoint, example)?;
     let pay = kind == ClientKind::Pay;
@@ -69,7 +66,7 @@ async fn replay(endpoint: &Endpoint, example: &Example) -> Result<(), String> {
         .await;
 
     let outcome = if pay {
-        let client = pay_client(&server)?;
+        let client = pay_support::public_key_client(&server);
         weixin::__examples::run_pay(&client, &endpoint.id, example.input()).await
     } else {
         let client = support::client_of_kind(&server, kind).await;
@@ -110,23 +107,6 @@ fn rendered_path(endpoint: &Endpoint, example: &Example) -> Result<String, Strin
         out = out.replace(&format!("{{{}}}", param.wire), &encoded);
     }
     Ok(out)
-}
-
-/// A Pay client trusting the test WeChat Pay public key, pointed at `server`.
-fn pay_client(server: &MockServer) -> Result<weixin::runtime::pay::PayClient, String> {
-    weixin::runtime::pay::PayClient::builder(
-        MCHID,
-        pay_support::MERCHANT_SERIAL,
-        pay_support::read("merchant_private_key.pem"),
-        pay_support::APIV3_KEY,
-    )
-    .public_key(
-        pay_support::PUB_KEY_ID,
-        pay_support::read("wechat_pay_public_key.pem"),
-    )
-    .base_url(server.uri())
-    .build()
-    .map_err(|e| format!("pay client: {e}"))
 }
 
 /// The example's answer as WeChat Pay sends it: its status, signed with the test key.
