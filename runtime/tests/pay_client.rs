@@ -84,24 +84,6 @@ impl Endpoint for Close {
 
 const TX: &str = r#"{"transaction_id":"4200000001","trade_state":"SUCCESS"}"#;
 
-fn builder(server: &MockServer) -> weixin_runtime::pay::PayClientBuilder {
-    PayClient::builder(
-        MCHID,
-        MERCHANT_SERIAL,
-        read("merchant_private_key.pem"),
-        APIV3_KEY,
-    )
-    .base_url(server.uri())
-    .timeout(Duration::from_secs(5))
-}
-
-fn public_key_client(server: &MockServer) -> PayClient {
-    builder(server)
-        .public_key(PUB_KEY_ID, read("wechat_pay_public_key.pem"))
-        .build()
-        .expect("client")
-}
-
 async fn mount(server: &MockServer, m: &'static str, p: &str, responder: impl Respond + 'static) {
     WireMock::given(method(m))
         .and(path(p))

@@ -3,32 +3,15 @@
 
 mod pay_support;
 
-use std::time::Duration;
-
 use pay_support::*;
 use serde_json::Value;
 use sha2::Digest as _;
-use weixin_runtime::pay::PayClient;
 use weixin_runtime::{
     Ack, Auth, Client, Credential, EncodeError, Endpoint, Error, Host, Method, RequestParts, Retry,
     Upload,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock as WireMock, MockServer, Request};
-
-fn client(server: &MockServer) -> PayClient {
-    PayClient::builder(
-        MCHID,
-        MERCHANT_SERIAL,
-        read("merchant_private_key.pem"),
-        APIV3_KEY,
-    )
-    .public_key(PUB_KEY_ID, read("wechat_pay_public_key.pem"))
-    .base_url(server.uri())
-    .timeout(Duration::from_secs(5))
-    .build()
-    .expect("client")
-}
 
 /// Mounts a signature-checking mock answering `status` with `body` (401 SIGN_ERROR when the
 /// request signature is wrong).
@@ -75,7 +58,7 @@ async fn put_patch_and_delete_are_signed_with_their_own_method() {
     for (verb, body) in [("PUT", true), ("PATCH", true), ("DELETE", false)] {
         let server = MockServer::start().await;
         mount(&server, verb, "/v3/receivers/r%201%2F2", 204, "").await;
-        let pay = client(&server);
+        let pay = public_key_client(&server);
         let result = match verb {
             "PUT" => pay.send(&Change::<0>).await,
             "PATCH" => pay.send(&Change::<1>).await,
@@ -113,7 +96,10 @@ impl Endpoint for WithMerchant {
 async fn the_merchant_id_comes_from_the_client() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/v3/orders", 204, "").await;
-    client(&server).send(&WithMerchant).await.expect("sent");
+    public_key_client(&server)
+        .send(&WithMerchant)
+        .await
+        .expect("sent");
     let sent = only_request(&server).await;
     assert_eq!(sent.url.query(), Some("mchid=1234567891&limit=10"));
     let body: Value = serde_json::from_slice(&sent.body).expect("JSON");
@@ -146,7 +132,7 @@ impl<const CREDENTIAL: bool> Endpoint for WithToken<CREDENTIAL> {
 #[tokio::test]
 async fn each_client_refuses_the_others_endpoints_before_sending() {
     let server = MockServer::start().await;
-    let pay = client(&server);
+    let pay = public_key_client(&server);
     for err in [
         pay.send(&WithToken::<false>).await.expect_err("token"),
         pay.send(&WithToken::<true>).await.expect_err("appid"),
@@ -217,7 +203,7 @@ async fn an_upload_signs_its_meta_part_and_sends_the_file() {
     .await;
     let bytes: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
     let file = Upload::from_bytes("商品.png", bytes.clone()).with_content_type("image/png");
-    let answer = client(&server)
+    let answer = public_key_client(&server)
         .send(&UploadImage {
             file,
             with_text: false,
@@ -248,7 +234,7 @@ async fn an_upload_signs_its_meta_part_and_sends_the_file() {
 #[tokio::test]
 async fn an_upload_with_a_text_part_is_refused_before_sending() {
     let server = MockServer::start().await;
-    let err = client(&server)
+    let err = public_key_client(&server)
         .send(&UploadImage {
             file: Upload::from_bytes("a.jpg", vec![1u8; 10]),
             with_text: true,

@@ -262,6 +262,26 @@ impl Respond for Mock {
     }
 }
 
+/// A client of the test merchant pointed at `server` (5 s timeout), keys still to choose.
+pub fn builder(server: &wiremock::MockServer) -> weixin_runtime::pay::PayClientBuilder {
+    weixin_runtime::pay::PayClient::builder(
+        MCHID,
+        MERCHANT_SERIAL,
+        read("merchant_private_key.pem"),
+        APIV3_KEY,
+    )
+    .base_url(server.uri())
+    .timeout(std::time::Duration::from_secs(5))
+}
+
+/// A client of the test merchant pointed at `server`, trusting the test WeChat Pay public key.
+pub fn public_key_client(server: &wiremock::MockServer) -> weixin_runtime::pay::PayClient {
+    builder(server)
+        .public_key(PUB_KEY_ID, read("wechat_pay_public_key.pem"))
+        .build()
+        .expect("client")
+}
+
 /// A verifier trusting the test WeChat Pay public key.
 pub fn public_key_verifier() -> Verifier {
     let mut v = Verifier::new();
