@@ -15,6 +15,7 @@ use crate::decode::RawResponse;
 use crate::endpoint::{Body, Host, Method, Part, Retry};
 use crate::envelope;
 use crate::error::{ConfigError, EncodeError, Error, StatusError, TransportError};
+use crate::upload::Upload;
 
 /// How many times a safe call is resent after a transport failure or a 5xx status.
 pub(crate) const MAX_RESENDS: u32 = 2;
@@ -166,21 +167,26 @@ fn multipart(parts: &[Part]) -> Result<reqwest::multipart::Form, Error> {
     let mut form = reqwest::multipart::Form::new();
     for part in parts {
         form = match part {
-            Part::File { name, upload } => {
-                let body = reqwest::Body::from(upload.bytes().clone());
-                let file = reqwest::multipart::Part::stream_with_length(body, upload.len())
-                    .file_name(upload.file_name().to_owned())
-                    .mime_str(upload.content_type())
-                    .map_err(|_| EncodeError::ContentType {
-                        field: name,
-                        content_type: upload.content_type().to_owned(),
-                    })?;
-                form.part(*name, file)
-            }
+            Part::File { name, upload } => form.part(*name, file_part(name, upload)?),
             Part::Text { name, value } => form.text(*name, value.clone()),
         };
     }
     Ok(form)
+}
+
+/// The form part of a file: its bytes (shared, not copied), name and content type.
+pub(crate) fn file_part(
+    field: &'static str,
+    upload: &Upload,
+) -> Result<reqwest::multipart::Part, EncodeError> {
+    let body = reqwest::Body::from(upload.bytes().clone());
+    reqwest::multipart::Part::stream_with_length(body, upload.len())
+        .file_name(upload.file_name().to_owned())
+        .mime_str(upload.content_type())
+        .map_err(|_| EncodeError::ContentType {
+            field,
+            content_type: upload.content_type().to_owned(),
+        })
 }
 
 /// The `Content-Type` and `Content-Disposition` file name of a response.

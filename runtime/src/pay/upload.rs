@@ -58,15 +58,9 @@ impl<'a> SignedUpload<'a> {
                 field: "meta",
                 content_type: "application/json".into(),
             })?;
-        let file = reqwest::multipart::Part::bytes(self.upload.bytes().to_vec())
-            .file_name(self.upload.file_name().to_owned())
-            .mime_str(self.upload.content_type())
-            .map_err(|_| EncodeError::ContentType {
-                field: self.name,
-                content_type: self.upload.content_type().to_owned(),
-            })?;
-        Ok(reqwest::multipart::Form::new()
-            .part("meta", meta)
-            .part(self.name, file))
+        Ok(reqwest::multipart::Form::new().part("meta", meta).part(
+            self.name,
+            crate::transport::file_part(self.name, self.upload)?,
+        ))
     }
 }
