@@ -374,16 +374,9 @@ impl MsgCrypt {
         STANDARD.encode_string(&cipher_text, &mut out);
         let signature =
             signature::sorted_sha1_hex_bytes(&[&self.token, timestamp, nonce, &out[start..]]);
-        out.push_str("]]></Encrypt>\n<MsgSignature>");
-        push_cdata(
-            &mut out,
-            std::str::from_utf8(&signature).unwrap_or_default(),
-        );
-        out.push_str("</MsgSignature>\n<TimeStamp>");
-        push_text(&mut out, timestamp);
-        out.push_str("</TimeStamp>\n<Nonce>");
-        push_cdata(&mut out, nonce);
-        out.push_str("</Nonce>\n</xml>");
+        out.push_str("]]>");
+        let signature = std::str::from_utf8(&signature).unwrap_or_default();
+        push_envelope_rest(&mut out, signature, timestamp, nonce);
         out
     }
 
@@ -498,14 +491,20 @@ pub fn envelope_xml(encrypt: &str, msg_signature: &str, timestamp: &str, nonce: 
     );
     out.push_str("<xml>\n<Encrypt>");
     push_cdata(&mut out, encrypt);
-    out.push_str("</Encrypt>\n<MsgSignature>");
-    push_cdata(&mut out, msg_signature);
-    out.push_str("</MsgSignature>\n<TimeStamp>");
-    push_text(&mut out, timestamp);
-    out.push_str("</TimeStamp>\n<Nonce>");
-    push_cdata(&mut out, nonce);
-    out.push_str("</Nonce>\n</xml>");
+    push_envelope_rest(&mut out, msg_signature, timestamp, nonce);
     out
+}
+
+/// The envelope after the encrypted text: closes `<Encrypt>`, then the signature, timestamp and
+/// nonce, and the root.
+fn push_envelope_rest(out: &mut String, msg_signature: &str, timestamp: &str, nonce: &str) {
+    out.push_str("</Encrypt>\n<MsgSignature>");
+    push_cdata(out, msg_signature);
+    out.push_str("</MsgSignature>\n<TimeStamp>");
+    push_text(out, timestamp);
+    out.push_str("</TimeStamp>\n<Nonce>");
+    push_cdata(out, nonce);
+    out.push_str("</Nonce>\n</xml>");
 }
 
 /// Appends `value` as a CDATA section, splitting it around any `]]>`.
