@@ -19,7 +19,8 @@ use crate::store::BoxFuture;
 /// })?;
 /// ```
 ///
-/// The handler runs on its own task; it may outlive the request (see
+/// The handler is first polled on the request's task. Once it waits, it continues on its own
+/// task: the request going away never cancels it, and it may outlive the deadline (see
 /// [`ServiceBuilder::deadline`](super::ServiceBuilder::deadline)).
 pub trait Handler<M, R>: Send + Sync + 'static {
     /// Handles one push.

@@ -9,8 +9,12 @@
 //! (and a warning logged), so a retry during the outage may run the handler again.
 
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -127,7 +131,7 @@ pub(crate) struct Inner<M, R> {
 ///
 /// Cheap to clone (one `Arc`). Build one with [`Service::builder`]; serve it with
 /// [`handle`](Self::handle) from any web framework, or with `router` (feature `axum`).
-/// `handle` must run inside a Tokio runtime: the handler runs on a spawned task.
+/// `handle` must run inside a Tokio runtime: a handler that waits continues on a spawned task.
 pub struct Service<M, R> {
     inner: Arc<Inner<M, R>>,
 }
@@ -155,6 +159,19 @@ struct Target {
     format: Format,
     envelope: Format,
     encrypted: bool,
+}
+
+/// What the handler's future ends with: its reply, or the payload of its panic.
+type HandlerResult<R> = std::thread::Result<R>;
+
+/// How a handler run ended, as far as the request is concerned.
+enum Outcome<R> {
+    /// It replied before the deadline.
+    Reply(R),
+    /// It panicked (or its runtime shut down under it).
+    Failed { panicked: bool },
+    /// The deadline passed; it goes on running on this task.
+    Late(JoinHandle<HandlerResult<R>>),
 }
 
 /// The outcome of claiming a push's dedup key.
@@ -235,30 +252,13 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
             opened,
             context: context.clone(),
         };
-        let mut task = tokio::spawn(self.inner.handler.call(push));
-        match tokio::time::timeout_at(deadline_at, &mut task).await {
-            Ok(Ok(reply)) => {
-                let body = self.render(&target, &reply);
-                if let (Some(_), Some(msg_type)) = (&body, reply.msg_type()) {
-                    context
-                        .finish(ContextEntry::outgoing(
-                            msg_type,
-                            reply.content(),
-                            unix_now(),
-                        ))
-                        .await;
-                }
-                let body = body.unwrap_or_else(|| SUCCESS.to_owned());
-                if tracked {
-                    self.complete(&key, &body).await;
-                }
-                self.respond(&target, &body)
-            }
-            Ok(Err(join_error)) => {
+        let reply = match self.run_handler(push, deadline_at).await {
+            Outcome::Reply(reply) => reply,
+            Outcome::Failed { panicked } => {
                 tracing::error!(
                     openid = %target.meta.from_user_name,
                     msg_type = %target.meta.msg_type,
-                    panicked = join_error.is_panic(),
+                    panicked,
                     "the push handler failed; answering 500 so WeChat retries"
                 );
                 if tracked {
@@ -266,15 +266,61 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
                         tracing::warn!(error = %e, "the dedup claim could not be released");
                     }
                 }
-                PushResponse::internal_error()
+                return PushResponse::internal_error();
             }
-            Err(_elapsed) => {
+            Outcome::Late(task) => {
                 if tracked {
                     self.complete(&key, SUCCESS).await;
                 }
                 self.deliver_late(task, target.meta);
-                PushResponse::success()
+                return PushResponse::success();
             }
+        };
+        let body = self.render(&target, &reply);
+        if let (Some(_), Some(msg_type)) = (&body, reply.msg_type()) {
+            context
+                .finish(ContextEntry::outgoing(
+                    msg_type,
+                    reply.content(),
+                    unix_now(),
+                ))
+                .await;
+        }
+        let body = body.unwrap_or_else(|| SUCCESS.to_owned());
+        if tracked {
+            self.complete(&key, &body).await;
+        }
+        self.respond(&target, &body)
+    }
+
+    /// Runs the handler until it replies or the deadline passes.
+    ///
+    /// Its first poll happens here, so a handler that answers without waiting costs no task.
+    /// One that waits goes on to its own task: from then on it is never cancelled by the
+    /// request going away, and it outlives the deadline if it has to. Panics are caught either
+    /// way.
+    async fn run_handler(&self, push: Push<M>, deadline_at: Instant) -> Outcome<R> {
+        let mut call = AssertUnwindSafe(self.inner.handler.call(push)).catch_unwind();
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.poll_unpin(cx))).await;
+        let result = match first {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                let mut task = tokio::spawn(call);
+                match tokio::time::timeout_at(deadline_at, &mut task).await {
+                    Ok(Ok(result)) => result,
+                    // The runtime is shutting down: the handler did not finish.
+                    Ok(Err(join_error)) => {
+                        return Outcome::Failed {
+                            panicked: join_error.is_panic(),
+                        };
+                    }
+                    Err(_elapsed) => return Outcome::Late(task),
+                }
+            }
+        };
+        match result {
+            Ok(reply) => Outcome::Reply(reply),
+            Err(_panic) => Outcome::Failed { panicked: true },
         }
     }
 
@@ -315,16 +361,21 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
     }
 
     /// Hands a reply that missed the deadline to `on_late_reply`, or logs that it was dropped.
-    fn deliver_late(&self, task: JoinHandle<R>, meta: Arc<Meta>) {
+    fn deliver_late(&self, task: JoinHandle<HandlerResult<R>>, meta: Arc<Meta>) {
         let callback = self.inner.on_late_reply.clone();
         tokio::spawn(async move {
-            let reply = match task.await {
+            let panicked = match task.await {
+                Ok(Ok(reply)) => Ok(reply),
+                Ok(Err(_panic)) => Err(true),
+                Err(e) => Err(e.is_panic()),
+            };
+            let reply = match panicked {
                 Ok(reply) => reply,
-                Err(e) => {
+                Err(panicked) => {
                     tracing::error!(
                         openid = %meta.from_user_name,
                         msg_type = %meta.msg_type,
-                        panicked = e.is_panic(),
+                        panicked,
                         "the push handler failed after the deadline"
                     );
                     return;

@@ -212,6 +212,48 @@ async fn a_panicking_handler_gets_500_and_the_retry_runs_again() {
     assert_eq!(calls.count(), 2);
 }
 
+#[tokio::test]
+async fn a_handler_panicking_after_it_waited_gets_500() {
+    let service: Svc = Service::builder(TOKEN)
+        .build(|_push: Push<Msg>| async move {
+            tokio::task::yield_now().await;
+            panic!("fails on its own task (expected panic in this test)");
+        })
+        .unwrap();
+    let response = post(
+        &service,
+        &plain_query(TOKEN, now(), "1"),
+        &text_push("o_user", "boom", 4002),
+    )
+    .await;
+    assert_eq!(response.status, 500);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_handler_is_not_cancelled_when_the_request_goes_away() {
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<String>();
+    let done_tx = Arc::new(Mutex::new(Some(done_tx)));
+    let service: Svc = Service::builder(TOKEN)
+        .build(move |push: Push<Msg>| {
+            let done_tx = Arc::clone(&done_tx);
+            async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let sender = done_tx.lock().unwrap().take().expect("one run");
+                sender.send(push.meta().from_user_name.clone()).unwrap();
+                Rep::Success
+            }
+        })
+        .unwrap();
+    // The request is dropped while the handler sleeps (as when the connection closes).
+    let query = plain_query(TOKEN, now(), "1");
+    let push = text_push("o_gone", "bye", 4003);
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(10), post(&service, &query, &push)).await;
+    assert!(dropped.is_err(), "the request was still waiting");
+    let finished = tokio::time::timeout(Duration::from_secs(5), done_rx).await;
+    assert_eq!(finished.expect("in time").expect("sent"), "o_gone");
+}
+
 /// A dedup store that always fails.
 struct BrokenStore;
 
