@@ -12,12 +12,22 @@ use super::xml::{self, Sink, Span};
 
 /// The names the encrypted text is looked for under, in order.
 const NAMES: [&str; 2] = ["Encrypt", "encrypt"];
+/// How an element of each of [`NAMES`] begins.
+const OPENINGS: [&[u8]; 2] = [b"<Encrypt", b"<encrypt"];
 
 /// The text of the envelope's `Encrypt` element, or `None` when it has none (a plain push).
 ///
 /// Refused: a body that is not a well-formed push, an envelope with two `Encrypt` elements
 /// (which one the signature covers would be ambiguous), and an `Encrypt` holding elements.
+/// A body in which neither name follows a `<` has no such element and is not walked: it is
+/// `None` at once, and checked when it is parsed as the push itself.
 pub(crate) fn encrypt_text(body: &[u8]) -> Result<Option<Cow<'_, str>>, PushError> {
+    if OPENINGS
+        .iter()
+        .all(|tag| memchr::memmem::find(body, tag).is_none())
+    {
+        return Ok(None);
+    }
     let src = xml::as_text(body)?;
     let mut scan = Scan {
         src,
@@ -164,6 +174,17 @@ mod tests {
     }
 
     #[test]
+    fn a_body_never_naming_encrypt_is_not_walked() {
+        // Left to the parse of the push itself, which refuses it.
+        for body in ["", "not xml", "<xml><a></xml>", "<xml><Crypt>x</Crypt>"] {
+            assert_eq!(encrypt(body).unwrap(), None, "{body:?}");
+        }
+        // Naming it anywhere, even in text, means the whole body is walked and checked.
+        let malformed = refused("<xml><a><![CDATA[<Encrypt]]></xml>");
+        assert!(!malformed.is_empty());
+    }
+
+    #[test]
     fn refuses_ambiguous_envelopes() {
         let twice = "<xml><Encrypt>a</Encrypt><Encrypt>b</Encrypt></xml>";
         assert!(refused(twice).contains("more than one <Encrypt>"));
@@ -174,7 +195,6 @@ mod tests {
     #[test]
     fn refuses_malformed_envelopes() {
         for (body, reason) in [
-            ("", "no root element"),
             ("<xml><Encrypt>abc</Encrypt>", "ends inside an element"),
             ("<xml><Encrypt>abc", "ends inside an element"),
             ("<xml><Encrypt>abc</xml>", ""),
@@ -200,7 +220,10 @@ mod tests {
             encrypt_text(not_utf8),
             Err(PushError::Syntax { reason, .. }) if reason.contains("not UTF-8 (at byte 14)")
         ));
-        let deep = format!("<xml>{}</xml>", "<a>".repeat(20) + &"</a>".repeat(20));
+        let deep = format!(
+            "<xml>{}<Encrypt>x</Encrypt></xml>",
+            "<a>".repeat(20) + &"</a>".repeat(20)
+        );
         assert!(refused(&deep).contains("too deeply nested"));
         let many = format!(
             "<xml>{}<Encrypt>x</Encrypt></xml>",
