@@ -54,7 +54,8 @@ pub trait DedupStore: Send + Sync + 'static {
 
 /// The default [`DedupStore`]: a map in this process's memory.
 ///
-/// Entries expire after their TTL and are swept as new pushes arrive; at most
+/// Entries expire after their TTL, counted from the claim (recording the reply keeps it), and
+/// are swept as new pushes arrive; at most
 /// [`capacity`](Self::with_capacity) entries are held (the oldest are evicted first), so memory
 /// stays bounded whatever the traffic.
 pub struct MemoryDedupStore {
@@ -123,7 +124,15 @@ impl DedupStore for MemoryDedupStore {
         reply: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.entries.insert(key, Some(Box::from(reply)), ttl);
+        // The claim's expiry is kept (the reply arrives within the deadline, far inside the
+        // TTL), so the entry keeps its one queue slot; a claim that lapsed is written anew.
+        self.entries.modify(key, ttl, |held| match held {
+            Some(held) => {
+                *held = Some(Box::from(reply));
+                Write::Keep(())
+            }
+            None => Write::Put(Some(Box::from(reply)), ()),
+        });
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -205,6 +214,36 @@ mod tests {
 
     fn node(xml: &str) -> Node {
         Node::parse_xml(xml.as_bytes()).expect("xml")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_is_kept_for_the_ttl_from_the_claim() {
+        let store = MemoryDedupStore::new();
+        let ttl = Duration::from_secs(10);
+        assert_eq!(store.claim("k", ttl).await.unwrap(), Claim::First);
+        assert_eq!(store.claim("k", ttl).await.unwrap(), Claim::InProgress);
+        tokio::time::advance(Duration::from_secs(6)).await;
+        store.complete("k", "<xml/>", ttl).await.unwrap();
+        assert_eq!(
+            store.claim("k", ttl).await.unwrap(),
+            Claim::Done("<xml/>".into())
+        );
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            store.claim("k", ttl).await.unwrap(),
+            Claim::First,
+            "expired 10 s after the claim"
+        );
+
+        // A claim that lapsed before the reply: the reply is recorded for a fresh TTL.
+        tokio::time::advance(Duration::from_secs(11)).await;
+        store.complete("k", "late", ttl).await.unwrap();
+        tokio::time::advance(Duration::from_secs(9)).await;
+        assert_eq!(
+            store.claim("k", ttl).await.unwrap(),
+            Claim::Done("late".into())
+        );
+        assert_eq!(store.len(), 1);
     }
 
     #[test]

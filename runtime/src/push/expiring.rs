@@ -1,10 +1,13 @@
 //! A bounded map whose entries expire: the engine of the in-memory dedup and context stores.
 //!
-//! Every key has one slot in a FIFO queue, in order of last write. Writes sweep expired entries
-//! from the front of the queue, so memory never holds much more than one expiry window of
-//! entries, and the capacity bound evicts the oldest entries first. Each operation is O(1)
-//! amortised. A key is allocated once, when it is first written, and shared by the map and the
-//! queue; rewriting a held key allocates nothing.
+//! Every key has one slot in a FIFO queue, in order of last write, and the slot carries the
+//! expiry that write set. Writes sweep expired entries from the front of the queue, so memory
+//! never holds much more than one expiry window of entries, and the capacity bound evicts the
+//! oldest entries first. A sweep reads only the front slot until something there has expired,
+//! so the map is not touched for it; it stops at the first slot whose expiry has not passed (with
+//! one TTL per map, as every store here uses, nothing behind it has expired either). Each
+//! operation is O(1) amortised. A key is allocated once, when it is first written, and shared
+//! by the map and the queue; rewriting a held key allocates nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,10 +23,18 @@ struct Slot<V> {
     seq: u64,
 }
 
+/// A write, in the queue: a slot whose `seq` no longer matches the map's is stale.
+struct Written {
+    key: Arc<str>,
+    seq: u64,
+    /// The expiry this write set.
+    expires_at: Instant,
+}
+
 struct State<V> {
     map: HashMap<Arc<str>, Slot<V>>,
-    /// `(key, seq)` in order of last write; a slot whose `seq` no longer matches is stale.
-    queue: VecDeque<(Arc<str>, u64)>,
+    /// Writes in order.
+    queue: VecDeque<Written>,
     next_seq: u64,
 }
 
@@ -126,7 +137,11 @@ impl<V> ExpiringMap<V> {
         };
         if let Some(key) = written {
             state.next_seq = seq;
-            state.queue.push_back((key, seq));
+            state.queue.push_back(Written {
+                key,
+                seq,
+                expires_at,
+            });
             while state.map.len() > self.capacity {
                 if !pop_front(state, None) {
                     break;
@@ -165,26 +180,37 @@ impl<V: Clone> ExpiringMap<V> {
 
 /// Removes expired entries from the front of the queue.
 fn sweep<V>(state: &mut State<V>, now: Instant) {
-    while pop_front(state, Some(now)) {}
+    while state
+        .queue
+        .front()
+        .is_some_and(|front| front.expires_at <= now)
+    {
+        if !pop_front(state, Some(now)) {
+            break;
+        }
+    }
 }
 
 /// Pops the front queue slot. With `expired_before`, only a stale slot or an expired entry is
 /// popped; without, the front entry is evicted whatever its expiry. Returns whether a slot was
 /// popped.
 fn pop_front<V>(state: &mut State<V>, expired_before: Option<Instant>) -> bool {
-    let Some((key, seq)) = state.queue.front() else {
+    let Some(front) = state.queue.front() else {
         return false;
     };
-    let live = state.map.get(key).filter(|slot| slot.seq == *seq);
+    let live = state
+        .map
+        .get(&front.key)
+        .filter(|slot| slot.seq == front.seq);
     if let (Some(slot), Some(now)) = (live, expired_before) {
         if slot.expires_at > now {
             return false;
         }
     }
     let is_live = live.is_some();
-    if let Some((key, _)) = state.queue.pop_front() {
+    if let Some(front) = state.queue.pop_front() {
         if is_live {
-            state.map.remove(&key);
+            state.map.remove(&front.key);
         }
     }
     true
@@ -195,9 +221,10 @@ fn pop_front<V>(state: &mut State<V>, expired_before: Option<Instant>) -> bool {
 fn compact<V>(state: &mut State<V>) {
     if state.queue.len() > 2 * state.map.len() + 16 {
         let map = &state.map;
-        state
-            .queue
-            .retain(|(key, seq)| map.get(key).is_some_and(|slot| slot.seq == *seq));
+        state.queue.retain(|written| {
+            map.get(&written.key)
+                .is_some_and(|slot| slot.seq == written.seq)
+        });
     }
 }
 
