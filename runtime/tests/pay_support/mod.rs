@@ -262,7 +262,10 @@ impl Respond for Mock {
     }
 }
 
-/// A client of the test merchant pointed at `server` (5 s timeout), keys still to choose.
+/// A client of the test merchant pointed at `server`, keys still to choose.
+///
+/// The timeout only keeps a broken test from hanging: unoptimised RSA signs every request and
+/// every mock answer, which on a loaded 2-core machine can take seconds.
 pub fn builder(server: &wiremock::MockServer) -> weixin_runtime::pay::PayClientBuilder {
     weixin_runtime::pay::PayClient::builder(
         MCHID,
@@ -271,7 +274,7 @@ pub fn builder(server: &wiremock::MockServer) -> weixin_runtime::pay::PayClientB
         APIV3_KEY,
     )
     .base_url(server.uri())
-    .timeout(std::time::Duration::from_secs(5))
+    .timeout(std::time::Duration::from_secs(60))
 }
 
 /// A client of the test merchant pointed at `server`, trusting the test WeChat Pay public key.
