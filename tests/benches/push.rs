@@ -12,6 +12,9 @@
 //!   context cost.
 //! - `push/crypto_floor`: only the crypto and encoding of one such message, with `aes`, `cbc`,
 //!   `base64` and `sha1` directly: the lower bound for `safe_mode_full`.
+//! - `push/xml_floor`: only `quick-xml` reading the events of that push's envelope and of the
+//!   decrypted message, nothing done with them. `crypto_floor + xml_floor` is the least any
+//!   implementation on `quick-xml` can spend, before decoding, dispatching or replying.
 //!
 //! Every timed push is distinct (its own `MsgId`, built and encrypted untimed in the batch setup,
 //! with a fresh timestamp), so dedup never answers from its store. Runs on a current-thread Tokio
@@ -128,6 +131,19 @@ impl Floor {
     }
 }
 
+/// Reads every event of `xml` with `quick-xml` and does nothing with them; returns their count.
+fn xml_events(xml: &str) -> usize {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut events = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => return events,
+            Ok(_) => events += 1,
+            Err(e) => panic!("the fixture is well-formed: {e}"),
+        }
+    }
+}
+
 fn push(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -176,6 +192,10 @@ fn push(c: &mut Criterion) {
         }
     };
 
+    let envelope = String::from_utf8(SignedPush::safe(&crypt, USER, fresh_id()).body)
+        .expect("the envelope is UTF-8");
+    let message = text_xml(USER, fresh_id(), unix_now());
+
     let mut group = c.benchmark_group("push");
     group.throughput(Throughput::Elements(1));
     group.bench_function("safe_mode_full", |b| {
@@ -209,6 +229,11 @@ fn push(c: &mut Criterion) {
         )
     });
     group.bench_function("crypto_floor", |b| b.iter(|| floor.run()));
+    group.bench_function("xml_floor", |b| {
+        b.iter(|| {
+            xml_events(std::hint::black_box(&envelope)) + xml_events(std::hint::black_box(&message))
+        })
+    });
     group.finish();
 }
 
