@@ -21,7 +21,9 @@ use crate::store::BoxFuture;
 ///
 /// The handler is first polled on the request's task. Once it waits, it continues on its own
 /// task: the request going away never cancels it, and it may outlive the deadline (see
-/// [`ServiceBuilder::deadline`](super::ServiceBuilder::deadline)).
+/// [`ServiceBuilder::deadline`](super::ServiceBuilder::deadline)). What it does before its first
+/// `.await` runs on the request's task, where the deadline cannot interrupt it: move slow
+/// blocking work to `tokio::task::spawn_blocking`.
 pub trait Handler<M, R>: Send + Sync + 'static {
     /// Handles one push.
     fn call(&self, push: Push<M>) -> BoxFuture<'static, R>;
