@@ -99,8 +99,8 @@ pub enum Credential {
     AppId,
     /// The AppSecret (or an application's secret in WeCom). Never logged.
     AppSecret,
-    /// The WeChat Pay merchant id (`mchid`, `sp_mchid`), filled in by a
-    /// [`PayClient`](crate::pay::PayClient) only.
+    /// The WeChat Pay merchant id (`mchid`, `sp_mchid`), filled in by a `PayClient` (feature
+    /// `pay`) only.
     MchId,
 }
 
