@@ -367,3 +367,18 @@ async fn a_panicking_handler_answers_500() {
         500,
     );
 }
+
+#[tokio::test]
+async fn a_handler_panicking_before_it_makes_its_future_answers_500() {
+    let svc = NotifyService::<Transaction>::builder(parser()).build(
+        |_n: weixin_runtime::pay::Notification<Transaction>| -> std::future::Ready<Result<(), String>> {
+            panic!("handler bug while making its future (expected panic in this test)")
+        },
+    );
+    let b = body("EV-panic-early", APIV3_KEY, PLAIN);
+    assert_fail(
+        &svc.handle(post(&headers(&wechat_pay_key(), PUB_KEY_ID, &b, 0), &b))
+            .await,
+        500,
+    );
+}

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -210,12 +211,17 @@ impl<T: DeserializeOwned + Send + 'static> NotifyService<T> {
             }
         };
         let (id, event_type) = (notification.id.clone(), notification.event_type.clone());
-        let outcome = tokio::spawn(self.inner.handler.call(notification)).await;
-        let failure = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(message)) => Some(message),
-            Err(join) if join.is_panic() => Some("the handler panicked".to_owned()),
-            Err(_) => Some("the handler was cancelled".to_owned()),
+        // A handler may panic while making its future, as well as while it runs.
+        let call =
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.handler.call(notification)));
+        let failure = match call {
+            Err(_panic) => Some("the handler panicked".to_owned()),
+            Ok(future) => match tokio::spawn(future).await {
+                Ok(Ok(())) => None,
+                Ok(Err(message)) => Some(message),
+                Err(join) if join.is_panic() => Some("the handler panicked".to_owned()),
+                Err(_) => Some("the handler was cancelled".to_owned()),
+            },
         };
         match failure {
             None => {

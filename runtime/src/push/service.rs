@@ -300,7 +300,12 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
     /// request going away, and it outlives the deadline if it has to. Panics are caught either
     /// way.
     async fn run_handler(&self, push: Push<M>, deadline_at: Instant) -> Outcome<R> {
-        let mut call = AssertUnwindSafe(self.inner.handler.call(push)).catch_unwind();
+        // A handler may panic while making its future, as well as while it runs.
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.handler.call(push)));
+        let Ok(call) = call else {
+            return Outcome::Failed { panicked: true };
+        };
+        let mut call = AssertUnwindSafe(call).catch_unwind();
         let first = std::future::poll_fn(|cx| Poll::Ready(call.poll_unpin(cx))).await;
         let result = match first {
             Poll::Ready(result) => result,

@@ -229,6 +229,22 @@ async fn a_handler_panicking_after_it_waited_gets_500() {
     assert_eq!(response.status, 500);
 }
 
+#[tokio::test]
+async fn a_handler_panicking_before_it_makes_its_future_gets_500() {
+    let service: Svc = Service::builder(TOKEN)
+        .build(|_push: Push<Msg>| -> std::future::Ready<Rep> {
+            panic!("fails while making its future (expected panic in this test)")
+        })
+        .unwrap();
+    let response = post(
+        &service,
+        &plain_query(TOKEN, now(), "1"),
+        &text_push("o_user", "boom", 4004),
+    )
+    .await;
+    assert_eq!(response.status, 500);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_waiting_handler_is_not_cancelled_when_the_request_goes_away() {
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<String>();
