@@ -77,6 +77,12 @@ fn decrypt_test(encrypted: &str) -> Result<Value, WxaCryptoError> {
     decrypt_user_data_value(&test_key(), encrypted, IV_B64, APP_ID)
 }
 
+/// Encrypts `plaintext` as WeChat would and decrypts it into `T`.
+fn round_trip<T: serde::de::DeserializeOwned>(plaintext: &Value) -> Result<T, WxaCryptoError> {
+    let encrypted = encrypt(plaintext.to_string().as_bytes());
+    decrypt_user_data(&test_key(), &encrypted, IV_B64, APP_ID)
+}
+
 #[test]
 fn official_demo_decrypts_to_the_documented_plaintext() {
     let v = demo();
@@ -279,13 +285,7 @@ fn phone_number_with_string_or_numeric_country_code() {
             "countryCode": country,
             "watermark": {"appid": APP_ID, "timestamp": 1_637_744_274},
         });
-        let phone: PhoneNumber = decrypt_user_data(
-            &test_key(),
-            &encrypt(plaintext.to_string().as_bytes()),
-            IV_B64,
-            APP_ID,
-        )
-        .expect("decrypts");
+        let phone: PhoneNumber = round_trip(&plaintext).expect("decrypts");
         assert_eq!(phone.phone_number, "13580006666");
         assert_eq!(phone.pure_phone_number, "13580006666");
         assert_eq!(phone.country_code, "86");
@@ -296,13 +296,7 @@ fn phone_number_with_string_or_numeric_country_code() {
 #[test]
 fn share_info_and_werun_data_decode() {
     let share = json!({"openGId": "OPENGID", "watermark": {"appid": APP_ID, "timestamp": 1}});
-    let share: ShareInfo = decrypt_user_data(
-        &test_key(),
-        &encrypt(share.to_string().as_bytes()),
-        IV_B64,
-        APP_ID,
-    )
-    .expect("decrypts");
+    let share: ShareInfo = round_trip(&share).expect("decrypts");
     assert_eq!(share.open_gid.as_deref(), Some("OPENGID"));
     assert_eq!(share.open_single_id, None);
 
@@ -310,13 +304,7 @@ fn share_info_and_werun_data_decode() {
         "stepInfoList": [{"timestamp": 1_445_866_601, "step": 100}, {"timestamp": 1_445_876_601, "step": 120}],
         "watermark": {"appid": APP_ID, "timestamp": 1},
     });
-    let run: WeRunData = decrypt_user_data(
-        &test_key(),
-        &encrypt(run.to_string().as_bytes()),
-        IV_B64,
-        APP_ID,
-    )
-    .expect("decrypts");
+    let run: WeRunData = round_trip(&run).expect("decrypts");
     assert_eq!(run.step_info_list.len(), 2);
     assert_eq!(run.step_info_list[1].step, 120);
 }
@@ -353,13 +341,7 @@ fn wrong_shape_names_the_field_not_its_value() {
         "countryCode": "86",
         "watermark": {"appid": APP_ID, "timestamp": 1},
     });
-    let err = decrypt_user_data::<PhoneNumber>(
-        &test_key(),
-        &encrypt(plaintext.to_string().as_bytes()),
-        IV_B64,
-        APP_ID,
-    )
-    .expect_err("number where a string is expected");
+    let err = round_trip::<PhoneNumber>(&plaintext).expect_err("number where a string is expected");
     assert_eq!(
         err,
         WxaCryptoError::Shape {
