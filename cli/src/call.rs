@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use weixin_codegen::ir::{Auth, BodyKind, Credential, Endpoint, Ir, Response, Retry, Ty};
 use weixin_runtime::{Client, Method};
 
+use crate::local;
 use crate::sandbox::HostName;
 use crate::spec;
 
@@ -44,15 +45,12 @@ impl Account {
     ) -> Result<Account, String> {
         let mut account = Account::default();
         if let Some(path) = config {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let file: ConfigFile =
-                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file: ConfigFile = local::read_toml(path)?;
             account.app_id = file.app_id.unwrap_or_default();
             account.app_secret = file.app_secret.unwrap_or_default();
             account.base_url = file.base_url;
         }
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let env = local::env_var;
         if let Some(v) = env("WEIXIN_APP_ID") {
             account.app_id = v;
         }

@@ -23,7 +23,7 @@ const BOT_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 /// Runs the demo, printing to `out`. Real credentials in the environment switch the client
 /// part to WeChat itself (read-only calls).
 pub async fn run(out: &mut impl Write) -> DemoResult {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let env = crate::local::env_var;
     if let (Some(app_id), Some(secret)) = (env("WEIXIN_APP_ID"), env("WEIXIN_APP_SECRET")) {
         writeln!(
             out,

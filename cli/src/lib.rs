@@ -6,7 +6,7 @@
 //! - [`call`] and [`catalog`]: any spec endpoint from the shell, and its docs; [`pay_call`]:
 //!   WeChat Pay endpoints, signed with the merchant's key.
 //! - [`demo`]: the README's first command; [`echo`]: the echo bot it talks to.
-//! - [`spec`]: the spec embedded at build time.
+//! - [`spec`]: the spec embedded at build time; [`local`]: files and environment variables.
 
 #![warn(missing_docs)]
 
@@ -14,6 +14,7 @@ pub mod call;
 pub mod catalog;
 pub mod demo;
 pub mod echo;
+pub mod local;
 pub mod pay_call;
 pub mod sandbox;
 pub mod simulate;

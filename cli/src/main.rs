@@ -13,7 +13,7 @@ use weixin_cli::pay_call::{self, Merchant};
 use weixin_cli::sandbox::pay;
 use weixin_cli::sandbox::{Faults, HostName, PayMerchant, Sandbox, SandboxConfig};
 use weixin_cli::simulate::{self, Simulation};
-use weixin_cli::{catalog, demo, spec};
+use weixin_cli::{catalog, demo, local, spec};
 use weixin_codegen::ir::ClientKind;
 
 /// The WeChat SDK's command line: an offline WeChat, a push simulator, any endpoint.
@@ -297,8 +297,7 @@ fn parse_pay_merchant(s: &str) -> Result<PayMerchant, String> {
     if mchid.is_empty() || serial_no.is_empty() || file.is_empty() {
         return Err("expected MCHID:SERIAL:PEM_FILE".into());
     }
-    let public_key_pem =
-        std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let public_key_pem = local::read_text(file)?;
     Ok(PayMerchant {
         mchid: mchid.to_owned(),
         serial_no: serial_no.to_owned(),
@@ -462,11 +461,8 @@ async fn sandbox(ir: std::sync::Arc<weixin_codegen::Ir>, args: SandboxArgs) -> R
 
 async fn pay_notify(ir: &weixin_codegen::Ir, args: PayNotifyArgs) -> Result<(), String> {
     let resource = match &args.resource_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-        }
+        Some(path) => serde_json::from_str(&local::read_text(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
         None => pay::notify::default_resource(ir, &args.event)?,
     };
     let own_key;
@@ -474,8 +470,7 @@ async fn pay_notify(ir: &weixin_codegen::Ir, args: PayNotifyArgs) -> Result<(), 
         ("default", None) => pay::key::Signer::sandbox()?,
         ("default", Some(_)) => return Err("--key-id goes with a --sandbox-key file".into()),
         (file, Some(id)) => {
-            let pem =
-                std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let pem = local::read_text(file)?;
             own_key = pay::key::Signer::new(&pem, id)?;
             &own_key
         }

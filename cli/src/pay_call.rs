@@ -17,6 +17,7 @@ use weixin_runtime::Method;
 use weixin_runtime::pay::PayClient;
 
 use crate::call::{self, Account, CallInput};
+use crate::local;
 use crate::sandbox::HostName;
 
 /// A WeChat Pay merchant, as `weixin call` signs for it.
@@ -37,7 +38,7 @@ pub struct Merchant {
 }
 
 /// The config file keys of a merchant.
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 struct ConfigFile {
     mchid: Option<String>,
     mch_serial: Option<String>,
@@ -55,21 +56,11 @@ impl Merchant {
         base_url: Option<String>,
         host_urls: BTreeMap<HostName, String>,
     ) -> Result<Merchant, String> {
-        let mut file = ConfigFile {
-            mchid: None,
-            mch_serial: None,
-            mch_key_file: None,
-            apiv3_key: None,
-            pay_public_key_id: None,
-            pay_public_key_file: None,
-            base_url: None,
-        };
-        if let Some(path) = config {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            file = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let file: ConfigFile = config
+            .map(local::read_toml)
+            .transpose()?
+            .unwrap_or_default();
+        let env = local::env_var;
         let pick = |env_name: &str, from_file: Option<String>| env(env_name).or(from_file);
         let mchid = pick("WEIXIN_MCHID", file.mchid);
         let serial_no = pick("WEIXIN_MCH_SERIAL", file.mch_serial);
@@ -117,10 +108,7 @@ impl Merchant {
 
     /// A `PayClient` for the merchant.
     pub fn client(&self) -> Result<PayClient, String> {
-        let read = |path: &Path| {
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        };
+        let read = local::read_text;
         let mut builder = PayClient::builder(
             &self.mchid,
             &self.serial_no,
