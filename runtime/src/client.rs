@@ -231,10 +231,7 @@ impl Client {
         body: Option<&serde_json::Value>,
         retry: Retry,
     ) -> Result<serde_json::Value, Error> {
-        let body = match body {
-            Some(value) => Body::Json(serde_json::to_vec(value).map_err(EncodeError::json)?),
-            None => Body::Empty,
-        };
+        let body = body.map(Body::json).transpose()?.unwrap_or_default();
         let call = Call {
             endpoint: "call_json",
             method,

@@ -182,6 +182,15 @@ pub enum Body {
     Multipart(Vec<Part>),
 }
 
+impl Body {
+    /// `value` serialized as a JSON body.
+    pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<Body, EncodeError> {
+        serde_json::to_vec(value)
+            .map(Body::Json)
+            .map_err(EncodeError::json)
+    }
+}
+
 /// One part of a multipart body.
 #[derive(Clone, Debug)]
 pub enum Part {
@@ -285,8 +294,7 @@ impl RequestParts {
     /// Serializes `body` as the JSON body. Non-ASCII text is sent as raw UTF-8, never as `\uXXXX`
     /// escapes (WeChat rejects those with 40033).
     pub fn json<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), EncodeError> {
-        let bytes = serde_json::to_vec(body).map_err(EncodeError::json)?;
-        self.body = Body::Json(bytes);
+        self.body = Body::json(body)?;
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use super::sign::RequestSigner;
 use super::verify::Verifier;
 use crate::decode::{Decode, RawResponse, decode_json};
 use crate::endpoint::{Auth, Body, Credential, Endpoint, Host, Method, RequestParts};
-use crate::error::{ConfigError, EncodeError, Error};
+use crate::error::{ConfigError, Error};
 
 /// A WeChat Pay APIv3 client for one merchant. Cheap to clone (one `Arc`); clones share the
 /// downloaded certificates.
@@ -149,10 +149,7 @@ impl PayClient {
             Some((path, query)) => (path, Some(query)),
             None => (path_and_query, None),
         };
-        let body = match body {
-            Some(value) => Body::Json(serde_json::to_vec(value).map_err(EncodeError::json)?),
-            None => Body::Empty,
-        };
+        let body = body.map(Body::json).transpose()?.unwrap_or_default();
         let call = PayCall {
             endpoint: "pay_call_json",
             method,
