@@ -143,7 +143,7 @@ impl<V> ExpiringMap<V> {
                 expires_at,
             });
             while state.map.len() > self.capacity {
-                if !pop_front(state, None) {
+                if !pop_front(state) {
                     break;
                 }
             }
@@ -178,40 +178,30 @@ impl<V: Clone> ExpiringMap<V> {
     }
 }
 
-/// Removes expired entries from the front of the queue.
+/// Removes expired entries from the front of the queue. A live slot carries its entry's expiry
+/// (every write that changes an expiry queues a new slot), so the queue alone tells.
 fn sweep<V>(state: &mut State<V>, now: Instant) {
     while state
         .queue
         .front()
         .is_some_and(|front| front.expires_at <= now)
     {
-        if !pop_front(state, Some(now)) {
-            break;
-        }
+        pop_front(state);
     }
 }
 
-/// Pops the front queue slot. With `expired_before`, only a stale slot or an expired entry is
-/// popped; without, the front entry is evicted whatever its expiry. Returns whether a slot was
-/// popped.
-fn pop_front<V>(state: &mut State<V>, expired_before: Option<Instant>) -> bool {
-    let Some(front) = state.queue.front() else {
+/// Pops the front queue slot and, if it is the live one, evicts its entry whatever its expiry.
+/// Returns whether a slot was popped.
+fn pop_front<V>(state: &mut State<V>) -> bool {
+    let Some(front) = state.queue.pop_front() else {
         return false;
     };
-    let live = state
+    if state
         .map
         .get(&front.key)
-        .filter(|slot| slot.seq == front.seq);
-    if let (Some(slot), Some(now)) = (live, expired_before) {
-        if slot.expires_at > now {
-            return false;
-        }
-    }
-    let is_live = live.is_some();
-    if let Some(front) = state.queue.pop_front() {
-        if is_live {
-            state.map.remove(&front.key);
-        }
+        .is_some_and(|slot| slot.seq == front.seq)
+    {
+        state.map.remove(&front.key);
     }
     true
 }
