@@ -15,8 +15,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 
 use super::context::{Context, ContextEntry, ContextLimits, ContextStore};
@@ -168,7 +167,7 @@ type HandlerResult<R> = std::thread::Result<R>;
 enum Outcome<R> {
     /// It replied before the deadline.
     Reply(R),
-    /// It panicked (or its runtime shut down under it).
+    /// It panicked (`panicked`), or its task was cancelled.
     Failed { panicked: bool },
     /// The deadline passed; it goes on running on this task.
     Late(JoinHandle<HandlerResult<R>>),
@@ -307,25 +306,19 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
         };
         let mut call = AssertUnwindSafe(call).catch_unwind();
         let first = std::future::poll_fn(|cx| Poll::Ready(call.poll_unpin(cx))).await;
-        let result = match first {
-            Poll::Ready(result) => result,
+        let joined = match first {
+            Poll::Ready(result) => Ok(result),
             Poll::Pending => {
                 let mut task = tokio::spawn(call);
                 match tokio::time::timeout_at(deadline_at, &mut task).await {
-                    Ok(Ok(result)) => result,
-                    // The runtime is shutting down: the handler did not finish.
-                    Ok(Err(join_error)) => {
-                        return Outcome::Failed {
-                            panicked: join_error.is_panic(),
-                        };
-                    }
+                    Ok(joined) => joined,
                     Err(_elapsed) => return Outcome::Late(task),
                 }
             }
         };
-        match result {
+        match reply_of(joined) {
             Ok(reply) => Outcome::Reply(reply),
-            Err(_panic) => Outcome::Failed { panicked: true },
+            Err(panicked) => Outcome::Failed { panicked },
         }
     }
 
@@ -369,12 +362,7 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
     fn deliver_late(&self, task: JoinHandle<HandlerResult<R>>, meta: Arc<Meta>) {
         let callback = self.inner.on_late_reply.clone();
         tokio::spawn(async move {
-            let panicked = match task.await {
-                Ok(Ok(reply)) => Ok(reply),
-                Ok(Err(_panic)) => Err(true),
-                Err(e) => Err(e.is_panic()),
-            };
-            let reply = match panicked {
+            let reply = match reply_of(task.await) {
                 Ok(reply) => reply,
                 Err(panicked) => {
                     tracing::error!(
@@ -442,6 +430,16 @@ impl<M: PushMessage, R: PushReply> Service<M, R> {
             Format::Json => crypt.seal_json(body, timestamp, nonce),
         };
         PushResponse::reply(sealed, target.envelope)
+    }
+}
+
+/// The reply of a handler run, or whether it failed by panicking (`false`: its task was
+/// cancelled, as when the runtime shuts down).
+fn reply_of<R>(joined: Result<HandlerResult<R>, JoinError>) -> Result<R, bool> {
+    match joined {
+        Ok(Ok(reply)) => Ok(reply),
+        Ok(Err(_panic)) => Err(true),
+        Err(join_error) => Err(join_error.is_panic()),
     }
 }
 
