@@ -50,7 +50,11 @@ pub fn missing_code(ir: &Ir, wire: &str) -> i64 {
         .iter()
         .find(|(from, _)| *from == wire)
         .map_or(wire, |(_, to)| to);
-    let name = format!("MISSING_{}", wire.to_ascii_uppercase());
+    code_named(ir, &format!("MISSING_{}", wire.to_ascii_uppercase()))
+}
+
+/// The errcode the table names `name`, else 40097.
+fn code_named(ir: &Ir, name: &str) -> i64 {
     ir.errcodes
         .iter()
         .find(|c| c.name == name)
@@ -343,24 +347,14 @@ fn multipart(ir: &Ir, endpoint: &Endpoint, body: &BodyIn) -> Result<(), Problem>
     for file in &endpoint.files {
         match form.files.iter().find(|f| f.name == file.wire) {
             None if file.required => {
-                let code = ir
-                    .errcodes
-                    .iter()
-                    .find(|c| c.name == "MISSING_MEDIA_DATA")
-                    .map_or(INVALID_ARGS, |c| c.code);
                 return Err(Problem::new(
-                    code,
+                    code_named(ir, "MISSING_MEDIA_DATA"),
                     format!("media data missing: {}", file.wire),
                 ));
             }
             Some(part) if part.bytes.is_empty() => {
-                let code = ir
-                    .errcodes
-                    .iter()
-                    .find(|c| c.name == "EMPTY_MEDIA_FILE")
-                    .map_or(INVALID_ARGS, |c| c.code);
                 return Err(Problem::new(
-                    code,
+                    code_named(ir, "EMPTY_MEDIA_FILE"),
                     format!("empty media file: {}", file.wire),
                 ));
             }
