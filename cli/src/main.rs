@@ -326,6 +326,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// An answer's body as printed: trimmed, or `(empty)`.
+fn shown(body: &str) -> &str {
+    if body.is_empty() {
+        "(empty)"
+    } else {
+        body.trim()
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let ir = spec::select(cli.spec.as_deref())?;
     match cli.command {
@@ -490,14 +499,7 @@ async fn pay_notify(ir: &weixin_codegen::Ir, args: PayNotifyArgs) -> Result<(), 
     );
     let delivery = pay::notify::send(&notice, signer).await?;
     say!("HTTP {}", delivery.status);
-    say!(
-        "answer: {}",
-        if delivery.body.is_empty() {
-            "(empty)"
-        } else {
-            delivery.body.trim()
-        }
-    );
+    say!("answer: {}", shown(&delivery.body));
     if !(200..300).contains(&delivery.status) {
         return Err("the receiver refused the notification".into());
     }
@@ -566,14 +568,7 @@ async fn simulate(ir: &weixin_codegen::Ir, args: SimulateArgs) -> Result<(), Str
     for (i, d) in deliveries.iter().enumerate() {
         say!("delivery {}: HTTP {}", i + 1, d.status);
         if i == 0 || d.plain != deliveries[0].plain {
-            say!(
-                "reply: {}",
-                if d.plain.is_empty() {
-                    "(empty)"
-                } else {
-                    d.plain.trim()
-                }
-            );
+            say!("reply: {}", shown(&d.plain));
             let parsed = serde_json::to_string_pretty(&d.parsed).unwrap_or_default();
             say!("parsed: {parsed}");
         }
