@@ -75,6 +75,17 @@ fn pem_label<'a>(pem: &'a str, expected: &'static str) -> Result<&'a str, KeyErr
     Ok(&pem[start..start + len])
 }
 
+/// Refuses `pem` unless its first block is labelled `label`.
+fn require_label(pem: &str, label: &str, expected: &'static str) -> Result<(), KeyError> {
+    match pem_label(pem, expected)? {
+        found if found == label => Ok(()),
+        other => Err(KeyError::Label {
+            found: other.to_owned(),
+            expected,
+        }),
+    }
+}
+
 fn parse_error(what: &'static str, reason: impl fmt::Display) -> KeyError {
     KeyError::Parse {
         what,
@@ -174,15 +185,7 @@ impl WechatPayPublicKey {
             return Err(KeyError::KeyId(id));
         }
         let pem = pem.trim();
-        match pem_label(pem, EXPECTED)? {
-            "PUBLIC KEY" => {}
-            other => {
-                return Err(KeyError::Label {
-                    found: other.to_owned(),
-                    expected: EXPECTED,
-                });
-            }
-        }
+        require_label(pem, "PUBLIC KEY", EXPECTED)?;
         let key = RsaPublicKey::from_public_key_pem(pem)
             .map_err(|e| parse_error("WeChat Pay public key", e))?;
         check_size(key.size() * 8)?;
@@ -222,15 +225,7 @@ impl PlatformCertificate {
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         const EXPECTED: &str = "`CERTIFICATE` (X.509)";
         let pem = pem.trim();
-        match pem_label(pem, EXPECTED)? {
-            "CERTIFICATE" => {}
-            other => {
-                return Err(KeyError::Label {
-                    found: other.to_owned(),
-                    expected: EXPECTED,
-                });
-            }
-        }
+        require_label(pem, "CERTIFICATE", EXPECTED)?;
         let cert = Certificate::from_pem(pem).map_err(|e| parse_error("certificate", e))?;
         let tbs = &cert.tbs_certificate;
         let serial_bytes = tbs.serial_number.as_bytes();
