@@ -15,8 +15,7 @@ use weixin_runtime::{
     Ack, EncodeError, Endpoint, Error, Host, JsonResponse, Method, PayApiError, PayRetry,
     RequestParts, Retry, SignatureCheck,
 };
-use wiremock::matchers::{method, path};
-use wiremock::{Mock as WireMock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 /// `GET /v3/pay/transactions/id/{transaction_id}?mchid=…` written by hand.
 struct QueryById {
@@ -83,14 +82,6 @@ impl Endpoint for Close {
 }
 
 const TX: &str = r#"{"transaction_id":"4200000001","trade_state":"SUCCESS"}"#;
-
-async fn mount(server: &MockServer, m: &'static str, p: &str, responder: impl Respond + 'static) {
-    WireMock::given(method(m))
-        .and(path(p))
-        .respond_with(responder)
-        .mount(server)
-        .await;
-}
 
 async fn query_with(
     signing: Signing,

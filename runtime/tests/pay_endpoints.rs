@@ -10,24 +10,13 @@ use weixin_runtime::{
     Ack, Auth, Client, Credential, EncodeError, Endpoint, Error, Host, Method, RequestParts, Retry,
     Upload,
 };
-use wiremock::matchers::{method, path};
-use wiremock::{Mock as WireMock, MockServer, Request};
+use wiremock::MockServer;
 
 /// Mounts a signature-checking mock answering `status` with `body` (401 SIGN_ERROR when the
 /// request signature is wrong).
-async fn mount(server: &MockServer, verb: &str, at: &str, status: u16, body: &str) {
+async fn mount_checking(server: &MockServer, verb: &str, at: &str, status: u16, body: &str) {
     let (mock, _) = Mock::new(Signing::public_key_mode(), status, body);
-    WireMock::given(method(verb))
-        .and(path(at))
-        .respond_with(mock)
-        .mount(server)
-        .await;
-}
-
-async fn only_request(server: &MockServer) -> Request {
-    let mut received = server.received_requests().await.expect("recorded");
-    assert_eq!(received.len(), 1, "exactly one request");
-    received.remove(0)
+    mount(server, verb, at, mock).await;
 }
 
 /// One endpoint per method, with a JSON body unless the method has none.
@@ -57,7 +46,7 @@ impl<const M: u8> Endpoint for Change<M> {
 async fn put_patch_and_delete_are_signed_with_their_own_method() {
     for (verb, body) in [("PUT", true), ("PATCH", true), ("DELETE", false)] {
         let server = MockServer::start().await;
-        mount(&server, verb, "/v3/receivers/r%201%2F2", 204, "").await;
+        mount_checking(&server, verb, "/v3/receivers/r%201%2F2", 204, "").await;
         let pay = public_key_client(&server);
         let result = match verb {
             "PUT" => pay.send(&Change::<0>).await,
@@ -95,7 +84,7 @@ impl Endpoint for WithMerchant {
 #[tokio::test]
 async fn the_merchant_id_comes_from_the_client() {
     let server = MockServer::start().await;
-    mount(&server, "POST", "/v3/orders", 204, "").await;
+    mount_checking(&server, "POST", "/v3/orders", 204, "").await;
     public_key_client(&server)
         .send(&WithMerchant)
         .await
@@ -193,7 +182,7 @@ impl Endpoint for UploadImage {
 #[tokio::test]
 async fn an_upload_signs_its_meta_part_and_sends_the_file() {
     let server = MockServer::start().await;
-    mount(
+    mount_checking(
         &server,
         "POST",
         "/v3/merchant/media/upload",

@@ -262,6 +262,27 @@ impl Respond for Mock {
     }
 }
 
+/// Answers `verb` requests to `at` on `server` with `responder`.
+pub async fn mount(
+    server: &wiremock::MockServer,
+    verb: &str,
+    at: &str,
+    responder: impl Respond + 'static,
+) {
+    wiremock::Mock::given(wiremock::matchers::method(verb))
+        .and(wiremock::matchers::path(at))
+        .respond_with(responder)
+        .mount(server)
+        .await;
+}
+
+/// The one request `server` received.
+pub async fn only_request(server: &wiremock::MockServer) -> Request {
+    let mut received = server.received_requests().await.expect("recorded");
+    assert_eq!(received.len(), 1, "exactly one request");
+    received.remove(0)
+}
+
 /// A client of the test merchant pointed at `server`, keys still to choose.
 ///
 /// The timeout only keeps a broken test from hanging: unoptimised RSA signs every request and
